@@ -1,0 +1,2 @@
+//! The `nn` command.
+fn main() {}

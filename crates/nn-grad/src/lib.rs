@@ -1,0 +1,2 @@
+//! Numerical differentiation, gradients, gradient descent and training.
+#![doc(test(attr(deny(warnings))))]

@@ -1,0 +1,1 @@
+//! End-to-end checks; see `e2e/main.rs`.
