@@ -1,2 +1,55 @@
-//! The `nn` command.
-fn main() {}
+//! The `nn` command: the book's chapter 3-4 programs as subcommands.
+//!
+//! Only this crate talks to the terminal; the libraries return values and
+//! errors, and `main` prints an error chain on one line and exits non-zero.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Deep Learning from Scratch, chapters 3-4, in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "nn", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+/// What every subcommand returns: any error, printed as one line by `main`.
+pub(crate) type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn run(cli: Cli) -> CliResult {
+    match cli.command {}
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", error_chain(err.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `outer: inner: innermost`, skipping a source whose text the outer message
+/// already contains (thiserror's `transparent` and `{0}` variants repeat it).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = s.source();
+    }
+    line
+}

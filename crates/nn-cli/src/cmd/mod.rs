@@ -1,0 +1,1 @@
+//! One module per subcommand: its clap `Args` and a `run(args) -> CliResult`.
