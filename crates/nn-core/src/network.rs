@@ -1,0 +1,547 @@
+//! Fully connected forward networks (book §3.4, §3.6).
+
+use std::fmt;
+
+use ndarray::{Array, Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Dimension, Ix2, s};
+
+use crate::activation::{sigmoid_scalar, softmax_inplace};
+use crate::{Error, Float, Result};
+
+/// The activation `h` applied after every hidden layer (§3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Activation {
+    /// [`crate::sigmoid`], the book's chapter 3 choice.
+    #[default]
+    Sigmoid,
+    /// [`crate::relu`].
+    Relu,
+    /// [`crate::step_function`].
+    Step,
+    /// [`crate::identity_function`] (a purely linear network).
+    Identity,
+}
+
+impl Activation {
+    /// Apply in place.
+    fn apply<T: Float, D: Dimension>(self, a: &mut Array<T, D>) {
+        match self {
+            Activation::Sigmoid => a.mapv_inplace(sigmoid_scalar),
+            Activation::Relu => a.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() }),
+            Activation::Step => {
+                a.mapv_inplace(|v| if v > T::zero() { T::one() } else { T::zero() })
+            }
+            Activation::Identity => {}
+        }
+    }
+}
+
+/// The output function `σ` of the last layer (§3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Output {
+    /// [`crate::softmax`]: classification.
+    #[default]
+    Softmax,
+    /// [`crate::identity_function`]: regression.
+    Identity,
+}
+
+/// One fully connected layer: `a = x · W + b`.
+///
+/// `weight` is `(inputs, outputs)` as in the book, `bias` is `(outputs,)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense<T> {
+    /// `W`, shape `(inputs, outputs)`.
+    pub weight: Array2<T>,
+    /// `b`, shape `(outputs,)`.
+    pub bias: Array1<T>,
+}
+
+/// A feed-forward network of [`Dense`] layers: every layer but the last is
+/// followed by the hidden [`Activation`], the last by the [`Output`] function.
+///
+/// The book's chapter 3 network (784-50-100-10, sigmoid, softmax) is one
+/// instance; its weights load with `Network::from_tensors` (feature `io`).
+///
+/// ```
+/// use ndarray::array;
+/// use nn_core::{Activation, Network, Output};
+/// // The book's §3.4.3 example: init_network() and forward(network, x).
+/// let net = Network::new(
+///     vec![
+///         (array![[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]], array![0.1, 0.2, 0.3]),
+///         (array![[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]], array![0.1, 0.2]),
+///         (array![[0.1, 0.3], [0.2, 0.4]], array![0.1, 0.2]),
+///     ],
+///     Activation::Sigmoid,
+///     Output::Identity,
+/// )?;
+/// let y = net.predict(&array![1.0_f64, 0.5])?;
+/// // Python: print(y) -> [0.31682708 0.69627909]
+/// assert!((y[0] - 0.31682708).abs() < 1e-8 && (y[1] - 0.69627909).abs() < 1e-8);
+/// # Ok::<(), nn_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network<T> {
+    layers: Vec<Dense<T>>,
+    hidden: Activation,
+    output: Output,
+}
+
+/// How many of how many predictions were right; see [`Network::accuracy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Accuracy {
+    /// Rows whose arg-max equals the label.
+    pub correct: usize,
+    /// Rows evaluated.
+    pub total: usize,
+}
+
+impl Accuracy {
+    /// `correct / total` (0 for an empty set).
+    ///
+    /// ```
+    /// let a = nn_core::Accuracy { correct: 9352, total: 10000 };
+    /// assert_eq!(a.ratio(), 0.9352);
+    /// assert_eq!(a.to_string(), "0.9352");
+    /// ```
+    pub fn ratio(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.total as f64
+        }
+    }
+}
+
+impl fmt::Display for Accuracy {
+    /// Formats like Python's `str(float)` of the ratio (the book prints
+    /// `"Accuracy:" + str(float(accuracy_cnt) / len(x))`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.ratio();
+        if r.fract() == 0.0 {
+            write!(f, "{r:.1}")
+        } else {
+            write!(f, "{r}")
+        }
+    }
+}
+
+impl<T: Float> Network<T> {
+    /// Build a network from `(W, b)` pairs, first layer first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidNetwork`] when there are no layers, a bias length
+    /// differs from its weight's output width, or a layer's input width
+    /// differs from the previous layer's output width.
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2};
+    /// use nn_core::{Activation, Network, Output};
+    /// let bad = Network::<f32>::new(
+    ///     vec![(Array2::zeros((4, 3)), Array1::zeros(3)), (Array2::zeros((2, 1)), Array1::zeros(1))],
+    ///     Activation::Sigmoid,
+    ///     Output::Softmax,
+    /// );
+    /// assert_eq!(
+    ///     bad.unwrap_err().to_string(),
+    ///     "invalid network: W2 has 2 rows but layer 1 has 3 outputs"
+    /// );
+    /// ```
+    pub fn new(
+        layers: Vec<(Array2<T>, Array1<T>)>,
+        hidden: Activation,
+        output: Output,
+    ) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(Error::InvalidNetwork(
+                "a network needs at least one layer".into(),
+            ));
+        }
+        for (i, (w, b)) in layers.iter().enumerate() {
+            let n = i + 1;
+            if w.nrows() == 0 || w.ncols() == 0 {
+                return Err(Error::InvalidNetwork(format!(
+                    "W{n} has an empty shape {:?}",
+                    w.shape()
+                )));
+            }
+            if b.len() != w.ncols() {
+                return Err(Error::InvalidNetwork(format!(
+                    "b{n} has {} elements but W{n} has {} columns",
+                    b.len(),
+                    w.ncols()
+                )));
+            }
+            if i > 0 {
+                let prev = layers[i - 1].0.ncols();
+                if w.nrows() != prev {
+                    return Err(Error::InvalidNetwork(format!(
+                        "W{n} has {} rows but layer {i} has {prev} outputs",
+                        w.nrows()
+                    )));
+                }
+            }
+        }
+        let layers = layers
+            .into_iter()
+            .map(|(w, b)| Dense {
+                // Fortran-ordered weights (the book's W1..W3) are copied once
+                // into row-major layout: the matrix products read rows.
+                weight: if w.is_standard_layout() {
+                    w
+                } else {
+                    w.as_standard_layout().into_owned()
+                },
+                bias: b,
+            })
+            .collect();
+        Ok(Self {
+            layers,
+            hidden,
+            output,
+        })
+    }
+
+    /// The layers, first first.
+    pub fn layers(&self) -> &[Dense<T>] {
+        &self.layers
+    }
+
+    /// The hidden activation.
+    pub fn hidden(&self) -> Activation {
+        self.hidden
+    }
+
+    /// The output function.
+    pub fn output(&self) -> Output {
+        self.output
+    }
+
+    /// Input width (rows of `W1`): 784 for MNIST.
+    pub fn input_size(&self) -> usize {
+        self.layers[0].weight.nrows()
+    }
+
+    /// Output width (columns of the last `W`): 10 for MNIST.
+    pub fn output_size(&self) -> usize {
+        self.layers[self.layers.len() - 1].weight.ncols()
+    }
+
+    /// Layer widths, input first: `[784, 50, 100, 10]` for the book's network.
+    pub fn sizes(&self) -> Vec<usize> {
+        std::iter::once(self.input_size())
+            .chain(self.layers.iter().map(|l| l.weight.ncols()))
+            .collect()
+    }
+
+    /// The forward pass (§3.4.3 `forward`, §3.6.2 `predict`).
+    ///
+    /// `z₀ = x`, `zᵢ = h(zᵢ₋₁ · Wᵢ + bᵢ)` for hidden layers, `y = σ(z · Wₙ + bₙ)`.
+    ///
+    /// `x` is one sample `(inputs,)` giving `(outputs,)`, or a batch
+    /// `(N, inputs)` giving `(N, outputs)`.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when `x` is not 1-D or 2-D or its width is
+    /// not [`Network::input_size`].
+    ///
+    /// ```
+    /// use ndarray::{array, Array1, Array2};
+    /// use nn_core::{Activation, Network, Output};
+    /// let net = Network::new(vec![(Array2::<f64>::eye(2), Array1::zeros(2))], Activation::Sigmoid, Output::Softmax)?;
+    /// let one = net.predict(&array![1.0, 1.0])?;
+    /// assert_eq!(one, array![0.5, 0.5]);
+    /// let batch = net.predict(&array![[1.0, 1.0], [0.0, 0.0]])?;
+    /// assert_eq!(batch.shape(), &[2, 2]);
+    /// assert!(net.predict(&array![1.0, 2.0, 3.0]).is_err());
+    /// # Ok::<(), nn_core::Error>(())
+    /// ```
+    pub fn predict<S, D>(&self, x: &ArrayBase<S, D>) -> Result<Array<T, D>>
+    where
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let rows = match x.ndim() {
+            1 => x
+                .view()
+                .into_shape_with_order((1, x.len()))
+                .expect("1-D reshapes to a row"),
+            2 => x.view().into_dimensionality::<Ix2>().expect("ndim checked"),
+            _ => {
+                return Err(Error::ShapeMismatch {
+                    context: "predict".into(),
+                    expected: format!("(N, {}) or ({},)", self.input_size(), self.input_size()),
+                    got: format!("{:?}", x.shape()),
+                });
+            }
+        };
+        let y = self.predict_rows(rows)?;
+        let y = if x.ndim() == 1 {
+            y.into_shape_with_order(self.output_size())
+                .unwrap()
+                .into_dyn()
+        } else {
+            y.into_dyn()
+        };
+        Ok(y.into_dimensionality::<D>()
+            .expect("same ndim as the input"))
+    }
+
+    /// The forward pass of a batch `(N, inputs)` → `(N, outputs)`.
+    fn predict_rows(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
+        if x.ncols() != self.input_size() {
+            return Err(Error::ShapeMismatch {
+                context: "predict".into(),
+                expected: format!("{} input values per sample", self.input_size()),
+                got: format!("{}", x.ncols()),
+            });
+        }
+        let last = self.layers.len() - 1;
+        let mut z: Option<Array2<T>> = None;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let mut a = match &z {
+                None => x.dot(&layer.weight),
+                Some(z) => z.dot(&layer.weight),
+            };
+            a += &layer.bias;
+            if i < last {
+                self.hidden.apply(&mut a);
+            } else if self.output == Output::Softmax {
+                softmax_inplace(&mut a);
+            }
+            z = Some(a);
+        }
+        Ok(z.expect("at least one layer"))
+    }
+
+    /// The predicted class of every row of `x` (`argmax` of the output,
+    /// the first index on ties, as NumPy's `np.argmax`), computed `batch_size`
+    /// rows at a time (§3.6.3). `batch_size = 1` is the book's
+    /// one-image-at-a-time loop of `neuralnet_mnist.py`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `batch_size == 0`; as [`Network::predict`].
+    pub fn predict_classes<S>(&self, x: &ArrayBase<S, Ix2>, batch_size: usize) -> Result<Vec<usize>>
+    where
+        S: Data<Elem = T>,
+    {
+        if batch_size == 0 {
+            return Err(Error::InvalidArgument(
+                "batch size must be at least 1".into(),
+            ));
+        }
+        let mut classes = Vec::with_capacity(x.nrows());
+        let mut start = 0;
+        while start < x.nrows() {
+            let end = (start + batch_size).min(x.nrows());
+            let y = self.predict_rows(x.slice(s![start..end, ..]))?;
+            classes.extend(y.axis_iter(Axis(0)).map(|row| argmax(row.iter().copied())));
+            start = end;
+        }
+        Ok(classes)
+    }
+
+    /// How many rows of `x` the network classifies as their label
+    /// (§3.6.2–3.6.3), `batch_size` rows at a time. The count is the same
+    /// for every batch size.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when `labels` and `x` differ in length;
+    /// as [`Network::predict_classes`].
+    ///
+    /// ```
+    /// use ndarray::{array, Array1};
+    /// use nn_core::{Activation, Network, Output};
+    /// let w = array![[1.0_f32, -1.0], [-1.0, 1.0]];
+    /// let net = Network::new(vec![(w, Array1::zeros(2))], Activation::Sigmoid, Output::Softmax)?;
+    /// let x = array![[1.0, 0.0], [0.0, 1.0], [0.0, 2.0]];
+    /// let acc = net.accuracy(&x, &[0u8, 1, 0], 2)?;
+    /// assert_eq!((acc.correct, acc.total), (2, 3));
+    /// # Ok::<(), nn_core::Error>(())
+    /// ```
+    pub fn accuracy<S, L>(
+        &self,
+        x: &ArrayBase<S, Ix2>,
+        labels: &[L],
+        batch_size: usize,
+    ) -> Result<Accuracy>
+    where
+        S: Data<Elem = T>,
+        L: Copy + Into<usize>,
+    {
+        if labels.len() != x.nrows() {
+            return Err(Error::ShapeMismatch {
+                context: "accuracy".into(),
+                expected: format!("{} labels (one per row of x)", x.nrows()),
+                got: format!("{} labels", labels.len()),
+            });
+        }
+        let classes = self.predict_classes(x, batch_size)?;
+        let correct = classes
+            .iter()
+            .zip(labels)
+            .filter(|&(&c, &l)| c == l.into())
+            .count();
+        Ok(Accuracy {
+            correct,
+            total: labels.len(),
+        })
+    }
+}
+
+/// Index of the largest value, the first one on ties; NaN counts as largest
+/// (as `np.argmax`). 0 for an empty input.
+///
+/// ```
+/// assert_eq!(nn_core::argmax([0.1, 0.7, 0.7, 0.2]), 1);
+/// assert_eq!(nn_core::argmax([0.1, f64::NAN, 0.9]), 1);
+/// ```
+pub fn argmax<T: Float>(values: impl IntoIterator<Item = T>) -> usize {
+    let mut best = 0;
+    let mut best_v: Option<T> = None;
+    for (i, v) in values.into_iter().enumerate() {
+        match best_v {
+            None => {
+                best = i;
+                best_v = Some(v);
+            }
+            Some(b) if b.is_nan() => break,
+            Some(b) => {
+                if v.is_nan() || v > b {
+                    best = i;
+                    best_v = Some(v);
+                }
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array1, ShapeBuilder, array};
+
+    use super::*;
+
+    fn book_3_4_3() -> Network<f64> {
+        Network::new(
+            vec![
+                (
+                    array![[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]],
+                    array![0.1, 0.2, 0.3],
+                ),
+                (array![[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]], array![0.1, 0.2]),
+                (array![[0.1, 0.3], [0.2, 0.4]], array![0.1, 0.2]),
+            ],
+            Activation::Sigmoid,
+            Output::Identity,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn batch_and_single_predictions_agree() {
+        let net = book_3_4_3();
+        let x = array![[1.0, 0.5], [-0.3, 2.0], [0.0, 0.0]];
+        let batch = net.predict(&x).unwrap();
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let one = net.predict(&row).unwrap();
+            assert_eq!(one, batch.row(i));
+        }
+        assert_eq!(net.sizes(), vec![2, 3, 2, 2]);
+    }
+
+    #[test]
+    fn fortran_weights_give_the_same_network() {
+        let w = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let f = {
+            let mut f = Array2::zeros((2, 3).f());
+            f.assign(&w);
+            f
+        };
+        assert!(!f.is_standard_layout());
+        let a = Network::new(
+            vec![(w, Array1::zeros(3))],
+            Activation::Relu,
+            Output::Identity,
+        )
+        .unwrap();
+        let b = Network::new(
+            vec![(f, Array1::zeros(3))],
+            Activation::Relu,
+            Output::Identity,
+        )
+        .unwrap();
+        let x = array![[0.5, -1.0]];
+        assert_eq!(a.predict(&x).unwrap(), b.predict(&x).unwrap());
+    }
+
+    #[test]
+    fn accuracy_is_the_same_for_every_batch_size() {
+        let net = Network::new(
+            vec![(
+                array![[0.3, -0.2, 0.1], [0.05, 0.4, -0.3]],
+                array![0.0, 0.1, -0.1],
+            )],
+            Activation::Sigmoid,
+            Output::Softmax,
+        )
+        .unwrap();
+        let x = Array2::from_shape_fn((17, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+        let labels: Vec<usize> = (0..17).map(|i| i % 3).collect();
+        let reference = net.accuracy(&x, &labels, 1).unwrap();
+        for bs in [2, 3, 5, 16, 17, 100] {
+            assert_eq!(
+                net.accuracy(&x, &labels, bs).unwrap(),
+                reference,
+                "batch size {bs}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let net = book_3_4_3();
+        assert!(matches!(
+            net.predict(&array![1.0, 2.0, 3.0]),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            net.predict(&ndarray::Array3::<f64>::zeros((1, 1, 2))),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        let x = array![[1.0, 0.5]];
+        assert!(matches!(
+            net.accuracy(&x, &[0usize, 1], 1),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            net.accuracy(&x, &[0usize], 0),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            Network::<f64>::new(vec![], Activation::Sigmoid, Output::Softmax),
+            Err(Error::InvalidNetwork(_))
+        ));
+        let e = Network::<f64>::new(
+            vec![(Array2::zeros((2, 3)), Array1::zeros(2))],
+            Activation::Sigmoid,
+            Output::Softmax,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid network: b1 has 2 elements but W1 has 3 columns"
+        );
+    }
+
+    #[test]
+    fn argmax_follows_numpy() {
+        assert_eq!(argmax(Vec::<f64>::new()), 0);
+        assert_eq!(argmax([3.0, 3.0]), 0);
+        assert_eq!(argmax([f64::NAN, 5.0]), 0);
+        assert_eq!(argmax([-1.0_f32, -0.5]), 1);
+    }
+}
