@@ -1,2 +1,19 @@
-//! MNIST as the book's `load_mnist` gives it.
+#![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
+
+mod error;
+#[cfg(feature = "fetch")]
+pub mod fetch;
+mod idx;
+mod load;
+
+pub use error::{Error, Result};
+pub use idx::{
+    CLASSES, COLS, IMAGES_MAGIC, IdxHeader, LABELS_MAGIC, PIXELS, ROWS, read_idx_header,
+    read_images, read_labels,
+};
+pub use load::{
+    Dataset, Images, Labels, LoadOptions, Split, default_data_dir, flatten, label_counts,
+    load_mnist, load_split, normalize, one_hot_label, unflatten,
+};
+pub use ndarray;

@@ -1,0 +1,396 @@
+//! The IDX file format of MNIST, gzip-compressed or not.
+//!
+//! An IDX file is a big-endian header, `[0, 0, dtype, ndim]` then `ndim`
+//! dimension sizes as `u32`, followed by the data in row-major order. MNIST
+//! uses `dtype = 0x08` (unsigned byte): images are `N×28×28` (magic 2051),
+//! labels `N` (magic 2049). Whether a file is gzip-compressed is decided from
+//! its first bytes, never from its name.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+
+use crate::error::{Error, Result};
+
+/// Magic number of an IDX images file: unsigned bytes, 3 dimensions.
+pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+/// Magic number of an IDX labels file: unsigned bytes, 1 dimension.
+pub const LABELS_MAGIC: u32 = 0x0000_0801;
+/// Rows of an MNIST image.
+pub const ROWS: usize = 28;
+/// Columns of an MNIST image.
+pub const COLS: usize = 28;
+/// Pixels of an MNIST image, `28 × 28`.
+pub const PIXELS: usize = ROWS * COLS;
+/// Number of classes (the digits 0–9).
+pub const CLASSES: usize = 10;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const IDX_UBYTE: u8 = 0x08;
+/// Largest deflate expansion ratio (a bound used to cap pre-allocation).
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// The header of an IDX file, as read by [`read_idx_header`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdxHeader {
+    /// The magic number: `0x0000_08NN` for unsigned bytes in `NN` dimensions
+    /// (2051 for MNIST images, 2049 for labels).
+    pub magic: u32,
+    /// The dimension sizes, e.g. `[10000, 28, 28]`.
+    pub dims: Vec<usize>,
+    /// Whether the file on disk is gzip-compressed.
+    pub gzip: bool,
+}
+
+impl IdxHeader {
+    /// Bytes of the header itself: `4 + 4 × ndim`.
+    ///
+    /// ```
+    /// let h = mnist_data::IdxHeader { magic: 2051, dims: vec![2, 28, 28], gzip: false };
+    /// assert_eq!(h.header_len(), 16);
+    /// ```
+    pub fn header_len(&self) -> u64 {
+        4 + 4 * self.dims.len() as u64
+    }
+
+    /// Bytes of data after the header: the product of the dimensions (one
+    /// byte per element), or `None` if it overflows `u64`.
+    ///
+    /// ```
+    /// let h = mnist_data::IdxHeader { magic: 2051, dims: vec![2, 28, 28], gzip: true };
+    /// assert_eq!(h.data_len(), Some(1568));
+    /// ```
+    pub fn data_len(&self) -> Option<u64> {
+        self.dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+    }
+
+    /// The number of items, the first dimension (0 for a 0-dimensional file).
+    ///
+    /// ```
+    /// let h = mnist_data::IdxHeader { magic: 2049, dims: vec![10000], gzip: true };
+    /// assert_eq!(h.count(), 10000);
+    /// ```
+    pub fn count(&self) -> usize {
+        self.dims.first().copied().unwrap_or(0)
+    }
+}
+
+/// What a file is expected to hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Images,
+    Labels,
+    Any,
+}
+
+/// An opened IDX file: a reader positioned at the start of the IDX content.
+struct Opened {
+    reader: Box<dyn Read>,
+    gzip: bool,
+    /// An upper bound on the uncompressed size, to cap pre-allocation.
+    size_bound: u64,
+}
+
+/// Opens `path`, sniffing gzip from the content. `whole` reads a compressed
+/// file into memory at once (fastest for a full load); otherwise it streams.
+fn open(path: &Path, whole: bool) -> Result<Opened> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut start = [0u8; 4];
+    let n = read_up_to(&mut file, &mut start).map_err(|e| Error::io(path, e))?;
+    let start = &start[..n];
+    if start.starts_with(&GZIP_MAGIC) {
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let size_bound = len.saturating_mul(MAX_DEFLATE_RATIO).saturating_add(64);
+        let reader: Box<dyn Read> = if whole {
+            let mut bytes = Vec::with_capacity(len as usize);
+            bytes.extend_from_slice(start);
+            file.read_to_end(&mut bytes)
+                .map_err(|e| Error::io(path, e))?;
+            Box::new(flate2::bufread::GzDecoder::new(io::Cursor::new(bytes)))
+        } else {
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io(path, e))?;
+            Box::new(flate2::bufread::GzDecoder::new(BufReader::new(file)))
+        };
+        return Ok(Opened {
+            reader,
+            gzip: true,
+            size_bound,
+        });
+    }
+    // A raw IDX file starts with two zero bytes then the unsigned-byte type.
+    if n == 4 && start[..3] == [0, 0, IDX_UBYTE] {
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(path, e))?;
+        return Ok(Opened {
+            reader: Box::new(file),
+            gzip: false,
+            size_bound: len,
+        });
+    }
+    Err(Error::UnknownFormat {
+        path: path.to_owned(),
+        found: start.to_vec(),
+    })
+}
+
+/// Reads until `buf` is full or the end of input; returns the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Turns a read error on the (possibly decompressed) stream into our error:
+/// decoder errors are corrupt gzip data, the rest are I/O errors.
+fn stream_error(path: &Path, gzip: bool, e: io::Error) -> Error {
+    let decoder_error = matches!(
+        e.kind(),
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+    );
+    if gzip && decoder_error {
+        Error::Gzip {
+            path: path.to_owned(),
+            source: e,
+        }
+    } else {
+        Error::io(path, e)
+    }
+}
+
+/// Reads exactly `buf.len()` bytes of header at uncompressed offset `at`.
+fn read_header_bytes(opened: &mut Opened, path: &Path, buf: &mut [u8], at: u64) -> Result<()> {
+    let n = read_up_to(&mut opened.reader, buf).map_err(|e| stream_error(path, opened.gzip, e))?;
+    if n < buf.len() {
+        return Err(Error::Truncated {
+            path: path.to_owned(),
+            expected: at + buf.len() as u64,
+            found: at + n as u64,
+        });
+    }
+    Ok(())
+}
+
+fn parse_header(opened: &mut Opened, path: &Path, role: Role) -> Result<IdxHeader> {
+    let mut magic = [0u8; 4];
+    read_header_bytes(opened, path, &mut magic, 0)?;
+    let magic = u32::from_be_bytes(magic);
+    let expected = match role {
+        Role::Images => Some(IMAGES_MAGIC),
+        Role::Labels => Some(LABELS_MAGIC),
+        Role::Any => None,
+    };
+    match expected {
+        Some(want) if magic != want => {
+            return Err(Error::BadMagic {
+                path: path.to_owned(),
+                expected: want,
+                found: magic,
+            });
+        }
+        // Any unsigned-byte IDX file with at least one dimension.
+        None if magic >> 8 != u32::from(IDX_UBYTE) || magic & 0xff == 0 => {
+            return Err(Error::BadMagic {
+                path: path.to_owned(),
+                expected: IMAGES_MAGIC,
+                found: magic,
+            });
+        }
+        _ => {}
+    }
+    let ndim = (magic & 0xff) as usize;
+    let mut raw = vec![0u8; 4 * ndim];
+    read_header_bytes(opened, path, &mut raw, 4)?;
+    let dims = raw
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect();
+    Ok(IdxHeader {
+        magic,
+        dims,
+        gzip: opened.gzip,
+    })
+}
+
+/// Reads the header of the IDX file at `path` (gzip or raw), decompressing
+/// only its first bytes.
+///
+/// Accepts any unsigned-byte IDX file; use [`IdxHeader::magic`] to tell images
+/// (2051) from labels (2049).
+///
+/// # Errors
+///
+/// [`Error::Io`] if the file cannot be read, [`Error::UnknownFormat`] if it is
+/// neither gzip nor IDX, [`Error::Gzip`] for a corrupt stream,
+/// [`Error::BadMagic`] for a non-ubyte IDX type, [`Error::Truncated`] if the
+/// header is cut short.
+///
+/// # Example
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("labels-idx1-ubyte");
+/// // magic 2049, 3 labels, then the labels
+/// std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1])?;
+/// let header = mnist_data::read_idx_header(&path)?;
+/// assert_eq!((header.magic, header.dims.clone(), header.gzip), (2049, vec![3], false));
+/// # Ok(())
+/// # }
+/// ```
+pub fn read_idx_header(path: impl AsRef<Path>) -> Result<IdxHeader> {
+    let path = path.as_ref();
+    let mut opened = open(path, false)?;
+    parse_header(&mut opened, path, Role::Any)
+}
+
+/// Reads the header, checks the expected dimensions, then reads exactly the
+/// data the header announces and checks that nothing follows.
+fn read_data(path: &Path, role: Role) -> Result<(IdxHeader, Vec<u8>)> {
+    let mut opened = open(path, true)?;
+    let header = parse_header(&mut opened, path, role)?;
+    match role {
+        Role::Images if header.dims[1..] != [ROWS, COLS] => {
+            return Err(Error::BadDimensions {
+                path: path.to_owned(),
+                expected: format!("N×{ROWS}×{COLS}"),
+                found: dims_text(&header.dims),
+            });
+        }
+        _ => {}
+    }
+    let header_len = header.header_len();
+    let data_len = header.data_len().ok_or_else(|| Error::BadDimensions {
+        path: path.to_owned(),
+        expected: "a size that fits in memory".to_owned(),
+        found: dims_text(&header.dims),
+    })?;
+    let capacity = data_len.min(opened.size_bound.saturating_sub(header_len));
+    let mut data = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    (&mut opened.reader)
+        .take(data_len)
+        .read_to_end(&mut data)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => Error::Truncated {
+                path: path.to_owned(),
+                expected: header_len + data_len,
+                found: header_len + data.len() as u64,
+            },
+            _ => stream_error(path, opened.gzip, e),
+        })?;
+    if (data.len() as u64) < data_len {
+        return Err(Error::Truncated {
+            path: path.to_owned(),
+            expected: header_len + data_len,
+            found: header_len + data.len() as u64,
+        });
+    }
+    // Read on to the end: catches trailing bytes and, for gzip, makes the
+    // decoder check the CRC and length in the trailer.
+    let mut probe = [0u8; 1];
+    let extra = read_up_to(&mut opened.reader, &mut probe)
+        .map_err(|e| stream_error(path, opened.gzip, e))?;
+    if extra > 0 {
+        return Err(Error::TrailingData {
+            path: path.to_owned(),
+            expected: header_len + data_len,
+        });
+    }
+    Ok((header, data))
+}
+
+fn dims_text(dims: &[usize]) -> String {
+    if dims.is_empty() {
+        return "no dimensions".to_owned();
+    }
+    dims.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("×")
+}
+
+/// Reads an IDX images file (gzip or raw) into an `(N, 784)` array of raw
+/// pixels, one row per image (row-major 28×28).
+///
+/// # Errors
+///
+/// Everything [`read_idx_header`] reports, plus [`Error::BadMagic`] if the
+/// magic is not 2051, [`Error::BadDimensions`] if images are not 28×28,
+/// [`Error::Truncated`] / [`Error::TrailingData`] if the data length does not
+/// match the header.
+///
+/// # Example
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("images-idx3-ubyte");
+/// let mut bytes = vec![0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28];
+/// bytes.extend((0..784).map(|i| (i % 256) as u8));
+/// std::fs::write(&path, bytes)?;
+/// let x = mnist_data::read_images(&path)?;
+/// assert_eq!(x.dim(), (1, 784));
+/// assert_eq!((x[[0, 0]], x[[0, 300]]), (0, 44));
+/// # Ok(())
+/// # }
+/// ```
+pub fn read_images(path: impl AsRef<Path>) -> Result<Array2<u8>> {
+    let path = path.as_ref();
+    let (header, data) = read_data(path, Role::Images)?;
+    let n = header.count();
+    Array2::from_shape_vec((n, PIXELS), data).map_err(|_| Error::BadDimensions {
+        path: path.to_owned(),
+        expected: format!("N×{ROWS}×{COLS}"),
+        found: dims_text(&header.dims),
+    })
+}
+
+/// Reads an IDX labels file (gzip or raw) into an `(N,)` array of class
+/// indices, checking that each is a digit 0–9.
+///
+/// # Errors
+///
+/// Everything [`read_idx_header`] reports, plus [`Error::BadMagic`] if the
+/// magic is not 2049, [`Error::Truncated`] / [`Error::TrailingData`] if the
+/// data length does not match the header, [`Error::LabelOutOfRange`] for a
+/// label above 9.
+///
+/// # Example
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("labels-idx1-ubyte");
+/// std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1])?;
+/// assert_eq!(mnist_data::read_labels(&path)?.to_vec(), vec![7, 2, 1]);
+/// # Ok(())
+/// # }
+/// ```
+pub fn read_labels(path: impl AsRef<Path>) -> Result<Array1<u8>> {
+    let path = path.as_ref();
+    let (_, data) = read_data(path, Role::Labels)?;
+    if let Some((index, &label)) = data
+        .iter()
+        .enumerate()
+        .find(|&(_, &l)| usize::from(l) >= CLASSES)
+    {
+        return Err(Error::LabelOutOfRange {
+            path: path.to_owned(),
+            index,
+            label,
+        });
+    }
+    Ok(Array1::from_vec(data))
+}

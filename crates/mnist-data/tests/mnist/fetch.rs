@@ -1,0 +1,551 @@
+//! Downloads against a tiny HTTP server on 127.0.0.1 that the tests start:
+//! it serves canned answers, including broken ones, to a bounded number of
+//! connections, and stops when dropped.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use mnist_data::Error;
+use mnist_data::fetch::{
+    FetchEvent, FetchOptions, FileSpec, Source, TEST_IMAGES, What, fetch, fetch_file, verify_file,
+};
+use sha2::{Digest, Sha256};
+
+use crate::common::files_in;
+
+/// A canned answer.
+#[derive(Clone)]
+enum Reply {
+    /// 200 with the body and a Content-Length.
+    Ok(Vec<u8>),
+    /// 200 `text/html` with an HTML page.
+    Html,
+    /// A bare status with a short text body.
+    Status(u16),
+    /// 200 announcing the full length, then only `send` bytes, then the
+    /// connection is closed.
+    DropAfter(Vec<u8>, usize),
+    /// 200 with a Content-Length that is not the body's.
+    Announce(u64, Vec<u8>),
+    /// 200 without a Content-Length: the body runs until the connection closes.
+    Unannounced(Vec<u8>),
+}
+
+struct Server {
+    addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(routes: Vec<(&str, Reply)>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let routes: HashMap<String, Reply> =
+            routes.into_iter().map(|(p, r)| (p.to_owned(), r)).collect();
+        let routes = Arc::new(Mutex::new(routes));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (h, s) = (hits.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            // Bounded: at most 50 connections per test.
+            for stream in listener.incoming().take(50) {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                h.fetch_add(1, Ordering::SeqCst);
+                let routes = routes.lock().unwrap().clone();
+                let _ = answer(stream, &routes);
+            }
+        });
+        Server {
+            addr,
+            hits,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, dir: &str) -> Source {
+        Source::parse(&format!("http://{}/{dir}", self.addr))
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn answer(stream: TcpStream, routes: &HashMap<String, Reply>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
+    let mut out = stream;
+    let head = |status: &str, kind: &str, length: Option<u64>| {
+        let mut h = format!("HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nConnection: close\r\n");
+        if let Some(n) = length {
+            h.push_str(&format!("Content-Length: {n}\r\n"));
+        }
+        h.push_str("\r\n");
+        h.into_bytes()
+    };
+    let binary = "application/octet-stream";
+    match routes.get(&path).cloned().unwrap_or(Reply::Status(404)) {
+        Reply::Ok(body) => {
+            out.write_all(&head("200 OK", binary, Some(body.len() as u64)))?;
+            out.write_all(&body)?;
+        }
+        Reply::Html => {
+            let body = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>";
+            out.write_all(&head(
+                "200 OK",
+                "text/html; charset=utf-8",
+                Some(body.len() as u64),
+            ))?;
+            out.write_all(body)?;
+        }
+        Reply::Status(code) => {
+            let body = format!("status {code}");
+            out.write_all(&head(
+                &format!("{code} Oops"),
+                "text/plain",
+                Some(body.len() as u64),
+            ))?;
+            out.write_all(body.as_bytes())?;
+        }
+        Reply::DropAfter(body, send) => {
+            out.write_all(&head("200 OK", binary, Some(body.len() as u64)))?;
+            out.write_all(&body[..send])?;
+            out.flush()?;
+        }
+        Reply::Announce(length, body) => {
+            out.write_all(&head("200 OK", binary, Some(length)))?;
+            out.write_all(&body)?;
+        }
+        Reply::Unannounced(body) => {
+            out.write_all(&head("200 OK", binary, None))?;
+            out.write_all(&body)?;
+        }
+    }
+    out.flush()?;
+    out.shutdown(std::net::Shutdown::Both)
+}
+
+/// A payload and its spec (name `data.bin`).
+fn payload(len: usize) -> (Vec<u8>, String) {
+    let body: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+    let hash: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (body, hash)
+}
+
+fn spec(body: &[u8], hash: &str) -> FileSpec<'static> {
+    FileSpec {
+        name: "data.bin",
+        size: body.len() as u64,
+        sha256: Box::leak(hash.to_owned().into_boxed_str()),
+    }
+}
+
+fn quick() -> FetchOptions {
+    FetchOptions {
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
+        ..FetchOptions::default()
+    }
+}
+
+/// What a fetch reported, one short line per event.
+fn run(
+    dir: &Path,
+    spec: &FileSpec<'_>,
+    sources: &[Source],
+) -> (Result<std::path::PathBuf, Error>, Vec<String>) {
+    let mut events = Vec::new();
+    let result = fetch_file(dir, spec, sources, &quick(), &mut |e| {
+        events.push(match e {
+            FetchEvent::AlreadyPresent { .. } => "present".to_owned(),
+            FetchEvent::Replacing { .. } => "replacing".to_owned(),
+            FetchEvent::Start { size, .. } => format!("start {size}"),
+            FetchEvent::Progress { .. } => "progress".to_owned(),
+            FetchEvent::Fallback { reason, .. } => format!("fallback: {reason}"),
+            FetchEvent::Done { .. } => "done".to_owned(),
+            _ => "other".to_owned(),
+        });
+    });
+    events.dedup();
+    (result, events)
+}
+
+#[test]
+fn download_verifies_and_is_not_repeated() {
+    let (body, hash) = payload(200_000);
+    let server = Server::start(vec![("/m/data.bin", Reply::Ok(body.clone()))]);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(&body, &hash);
+    let (result, events) = run(dir.path(), &spec, &[server.url("m")]);
+    let path = result.unwrap();
+    assert_eq!(events, ["start 200000", "progress", "done"]);
+    assert_eq!(std::fs::read(&path).unwrap(), body);
+    assert_eq!(files_in(dir.path()), ["data.bin"]);
+    assert_eq!(server.hits(), 1);
+    // Present and verified: not fetched again.
+    let (result, events) = run(dir.path(), &spec, &[server.url("m")]);
+    assert_eq!(result.unwrap(), path);
+    assert_eq!(events, ["present"]);
+    assert_eq!(server.hits(), 1);
+}
+
+#[test]
+fn not_found_falls_back_to_the_next_mirror() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![("/second/data.bin", Reply::Ok(body.clone()))]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, events) = run(
+        dir.path(),
+        &spec(&body, &hash),
+        &[server.url("first"), server.url("second")],
+    );
+    result.unwrap();
+    let url = format!("http://{}/first/data.bin", server.addr);
+    assert_eq!(
+        events,
+        [
+            format!("fallback: http status 404 from {url}"),
+            "start 5000".into(),
+            "progress".into(),
+            "done".into()
+        ]
+    );
+    assert_eq!(files_in(dir.path()), ["data.bin"]);
+}
+
+#[test]
+fn wrong_checksum_leaves_nothing() {
+    let (body, hash) = payload(5000);
+    let mut wrong = body.clone();
+    wrong[4321] ^= 1;
+    let server = Server::start(vec![("/m/data.bin", Reply::Ok(wrong.clone()))]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let err = result.unwrap_err();
+    let actual: String = Sha256::digest(&wrong)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match &err {
+        Error::Checksum {
+            file,
+            expected,
+            actual: got,
+            ..
+        } => {
+            assert_eq!((file.as_str(), expected, got), ("data.bin", &hash, &actual));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "checksum mismatch for data.bin from http://{}/m/data.bin: expected sha256 {hash} (5000 bytes), got {actual} (5000 bytes)",
+            server.addr
+        )
+    );
+    assert!(
+        files_in(dir.path()).is_empty(),
+        "{:?}",
+        files_in(dir.path())
+    );
+}
+
+#[test]
+fn connection_dropped_mid_body_leaves_nothing() {
+    let (body, hash) = payload(300_000);
+    let server = Server::start(vec![(
+        "/m/data.bin",
+        Reply::DropAfter(body.clone(), 100_000),
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Network { .. }), "{err:?}");
+    assert!(events.contains(&"progress".to_owned()), "{events:?}");
+    assert!(
+        files_in(dir.path()).is_empty(),
+        "{:?}",
+        files_in(dir.path())
+    );
+}
+
+#[test]
+fn html_page_is_refused() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![("/m/data.bin", Reply::Html)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let err = result.unwrap_err();
+    assert!(
+        matches!(&err, Error::NotAFile { content_type, .. } if content_type == "text/html"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("/m/data.bin answered with an html page (text/html), not the file"),
+        "{err}"
+    );
+    assert!(events.is_empty(), "{events:?}");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn html_body_served_as_binary_fails_verification() {
+    // A 200 whose body is a page but whose Content-Type does not say so.
+    let (body, hash) = payload(5000);
+    let page = b"<html>not the file</html>".to_vec();
+    let server = Server::start(vec![
+        ("/a/data.bin", Reply::Announce(5000, page.clone())),
+        ("/b/data.bin", Reply::Unannounced(page)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(&body, &hash);
+    // Announced with the right length but short: the transport notices.
+    let (result, _) = run(dir.path(), &spec, &[server.url("a")]);
+    assert!(matches!(result, Err(Error::Network { .. })), "{result:?}");
+    // No length at all: a complete wrong body, a checksum error.
+    let (result, _) = run(dir.path(), &spec, &[server.url("b")]);
+    assert!(
+        matches!(
+            result,
+            Err(Error::Checksum {
+                actual_size: 25,
+                expected_size: 5000,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn wrong_announced_length_is_refused_before_download() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![(
+        "/m/data.bin",
+        Reply::Announce(4000, body[..4000].to_vec()),
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    assert!(
+        matches!(
+            result,
+            Err(Error::Size {
+                expected: 5000,
+                actual: 4000,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+    assert!(events.is_empty(), "{events:?}");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn endless_body_is_cut_off() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![("/m/data.bin", Reply::Unannounced(vec![0; 100_000]))]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    assert!(
+        matches!(result, Err(Error::Size { expected: 5000, .. })),
+        "{result:?}"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn every_mirror_failing_lists_every_reason() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![
+        ("/a/data.bin", Reply::Status(500)),
+        ("/b/data.bin", Reply::Html),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, events) = run(
+        dir.path(),
+        &spec(&body, &hash),
+        &[server.url("a"), server.url("b")],
+    );
+    let err = result.unwrap_err();
+    let Error::AllMirrorsFailed { file, attempts } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(file, "data.bin");
+    assert!(
+        matches!(
+            attempts[..],
+            [
+                Error::HttpStatus { status: 500, .. },
+                Error::NotAFile { .. }
+            ]
+        ),
+        "{attempts:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("could not fetch data.bin from any of 2 mirrors: http status 500 from "),
+        "{err}"
+    );
+    assert_eq!(events.len(), 1, "one fallback line: {events:?}");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn unreachable_server_is_a_network_error() {
+    // A port that was free a moment ago: connection refused.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (body, hash) = payload(10);
+    let dir = tempfile::tempdir().unwrap();
+    let source = Source::parse(&format!("http://127.0.0.1:{port}/"));
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[source]);
+    assert!(matches!(result, Err(Error::Network { .. })), "{result:?}");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn a_bad_file_in_the_data_dir_is_replaced() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![("/m/data.bin", Reply::Ok(body.clone()))]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.bin"), b"half a file").unwrap();
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    result.unwrap();
+    assert_eq!(events, ["replacing", "start 5000", "progress", "done"]);
+    assert_eq!(std::fs::read(dir.path().join("data.bin")).unwrap(), body);
+}
+
+#[test]
+fn local_directory_mirror() {
+    let (body, hash) = payload(70_000);
+    let mirror = tempfile::tempdir().unwrap();
+    std::fs::write(mirror.path().join("data.bin"), &body).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("nested").join("cache");
+    let spec = spec(&body, &hash);
+    let (result, events) = run(&target, &spec, &[Source::Dir(mirror.path().to_owned())]);
+    let path = result.unwrap();
+    assert_eq!(events, ["start 70000", "progress", "done"]);
+    verify_file(&path, &spec).unwrap();
+    // A mirror without the file: an I/O error naming the mirror's path.
+    let empty = tempfile::tempdir().unwrap();
+    let other = FileSpec {
+        name: "other.bin",
+        ..spec
+    };
+    let (result, _) = run(&target, &other, &[Source::Dir(empty.path().to_owned())]);
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains(&empty.path().join("other.bin").display().to_string()),
+        "{err}"
+    );
+    assert_eq!(files_in(&target), ["data.bin"]);
+}
+
+#[test]
+fn fetch_checks_the_official_checksums() {
+    // A local mirror with made-up test files: `fetch` verifies against the
+    // pinned official hashes and refuses them, leaving nothing.
+    let mirror = tempfile::tempdir().unwrap();
+    crate::common::write_split(mirror.path(), mnist_data::Split::Test, 3, true);
+    let dir = tempfile::tempdir().unwrap();
+    let options = FetchOptions {
+        mirror: Some(Source::Dir(mirror.path().to_owned())),
+        ..quick()
+    };
+    let err = fetch(dir.path(), What::Test, &options, &mut |_| {}).unwrap_err();
+    let Error::Checksum {
+        file,
+        expected,
+        expected_size,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (file.as_str(), expected.as_str(), *expected_size),
+        (TEST_IMAGES.name, TEST_IMAGES.sha256, TEST_IMAGES.size)
+    );
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn default_sources() {
+    let options = FetchOptions::default();
+    let urls: Vec<String> = options
+        .sources(&TEST_IMAGES)
+        .iter()
+        .map(|s| s.location(TEST_IMAGES.name))
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/t10k-images-idx3-ubyte.gz",
+        ]
+    );
+    let weights = mnist_data::fetch::SAMPLE_WEIGHT;
+    assert_eq!(
+        options.sources(&weights)[0].location(weights.name),
+        "https://github.com/oreilly-japan/deep-learning-from-scratch/raw/master/ch03/sample_weight.pkl"
+    );
+    let mirrored = FetchOptions {
+        mirror: Some(Source::parse("http://127.0.0.1:1/x")),
+        ..options
+    };
+    assert_eq!(
+        mirrored.sources(&weights)[0].location(weights.name),
+        "http://127.0.0.1:1/x/sample_weight.pkl"
+    );
+    let names: Vec<&str> = What::All.files().iter().map(|f| f.name).collect();
+    assert_eq!(names.last(), Some(&"sample_weight.pkl"));
+}
