@@ -33,6 +33,87 @@ pub enum Error {
     /// A batch size of zero or another invalid argument.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A weight file could not be read or written.
+    #[error("i/o error on {}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system reported.
+        source: std::io::Error,
+    },
+    /// Not a pickle of protocol 2 to 5, or one this crate cannot run.
+    #[error("{} is not a readable pickle: {detail}", path.display())]
+    NotAPickle {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, with the byte offset when there is one.
+        detail: String,
+    },
+    /// The file ends before the pickle does.
+    #[error("{} is truncated: the pickle ends before its STOP opcode", path.display())]
+    Truncated {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// A pickle of something other than a dict from names to NumPy arrays.
+    #[error("{} does not hold a dict of arrays: found {found}", path.display())]
+    NotADictOfArrays {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What was found instead, e.g. `a list`.
+        found: String,
+    },
+    /// An array whose element type is not float32 or float64.
+    #[error(
+        "array '{key}' in {} has unsupported dtype {dtype} (expected float32 or float64)",
+        path.display()
+    )]
+    UnsupportedDtype {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The array's name.
+        key: String,
+        /// The dtype, as NumPy (`int64`, `<U5`) or safetensors (`I64`) names it.
+        dtype: String,
+    },
+    /// An array whose parts do not fit together, e.g. fewer bytes than its
+    /// shape needs.
+    #[error("array '{key}' in {} is malformed: {detail}", path.display())]
+    BadArray {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The array's name.
+        key: String,
+        /// What does not fit.
+        detail: String,
+    },
+    /// A weight file lacks an array that is needed.
+    #[error("{} has no array named '{key}'", path.display())]
+    MissingKey {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The missing name, e.g. `W1`.
+        key: String,
+    },
+    /// A weight-file name whose extension names no known format.
+    #[error(
+        "{}: unknown weight-file extension {extension} (expected .pkl, .pickle or .safetensors)",
+        path.display()
+    )]
+    UnknownExtension {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The extension found, quoted, or `(none)`.
+        extension: String,
+    },
+    /// A malformed safetensors file.
+    #[error("{} is not a readable safetensors file: {detail}", path.display())]
+    SafeTensors {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the safetensors crate reported.
+        detail: String,
+    },
 }
 
 /// `Result` with [`enum@Error`] as the error type.

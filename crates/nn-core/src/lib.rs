@@ -5,6 +5,8 @@
 mod activation;
 mod error;
 mod float;
+#[cfg(feature = "io")]
+pub mod io;
 mod loss;
 mod network;
 mod sum;
