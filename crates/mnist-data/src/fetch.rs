@@ -616,6 +616,14 @@ fn save_verified(
     // Whatever arrived in full but is not the file, longer or shorter, is a
     // checksum error; its message gives both sizes.
     check_hash(spec, from, &hasher.finalize(), bytes)?;
+    // Temporary files are private (0600); the cached file is an ordinary one.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| write_error(e, &temp))?;
+    }
     temp.as_file()
         .sync_all()
         .map_err(|e| write_error(e, &temp))?;

@@ -18,13 +18,21 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Download MNIST and the book's weights; verify SHA-256; cache them.
+    Fetch(cmd::fetch::Args),
+    /// Draw one MNIST image in the terminal with its label (mnist_show.py).
+    Show(cmd::show::Args),
+}
 
 /// What every subcommand returns: any error, printed as one line by `main`.
 pub(crate) type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn run(cli: Cli) -> CliResult {
-    match cli.command {}
+    match cli.command {
+        Command::Fetch(args) => cmd::fetch::run(args),
+        Command::Show(args) => cmd::show::run(args),
+    }
 }
 
 fn main() -> ExitCode {

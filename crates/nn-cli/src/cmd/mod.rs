@@ -1,1 +1,15 @@
 //! One module per subcommand: its clap `Args` and a `run(args) -> CliResult`.
+
+pub(crate) mod fetch;
+pub(crate) mod show;
+
+use std::path::PathBuf;
+
+/// The data directory: `--data-dir` > `NN_DATA_DIR` > the platform cache
+/// directory (see [`mnist_data::default_data_dir`]).
+pub(crate) fn data_dir(arg: Option<PathBuf>) -> crate::CliResult<PathBuf> {
+    match arg {
+        Some(dir) => Ok(dir),
+        None => Ok(mnist_data::default_data_dir()?),
+    }
+}
