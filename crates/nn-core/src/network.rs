@@ -419,6 +419,106 @@ pub fn argmax<T: Float>(values: impl IntoIterator<Item = T>) -> usize {
     best
 }
 
+#[cfg(feature = "io")]
+impl<T: Float> Network<T> {
+    /// Build a network from named arrays as read by
+    /// [`crate::io::read_tensors`]: `W1, b1, W2, b2, …` (the book's
+    /// `sample_weight.pkl` keys), converted to `T`. Layers are taken while
+    /// `W{n}` exists; other keys are ignored.
+    ///
+    /// # Errors
+    /// [`Error::InvalidNetwork`] naming a missing key (`W1`, or the `b{n}` of
+    /// a present `W{n}`), an array of the wrong dimensionality, or layers that
+    /// do not chain (see [`Network::new`]).
+    ///
+    /// ```
+    /// use ndarray::{array, Array1};
+    /// use nn_core::io::{TensorData, Tensors};
+    /// use nn_core::{Activation, Network, Output};
+    /// let mut t = Tensors::new();
+    /// t.insert("W1".into(), TensorData::from(array![[1.0_f32, 0.0], [0.0, 1.0]]));
+    /// t.insert("b1".into(), TensorData::from(Array1::<f32>::zeros(2)));
+    /// let net: Network<f64> = Network::from_tensors(&t, Activation::Sigmoid, Output::Softmax)?;
+    /// assert_eq!(net.sizes(), vec![2, 2]);
+    /// t.remove("b1");
+    /// let err = Network::<f32>::from_tensors(&t, Activation::Sigmoid, Output::Softmax).unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid network: missing key b1 (found keys: W1)");
+    /// # Ok::<(), nn_core::Error>(())
+    /// ```
+    pub fn from_tensors(
+        tensors: &crate::io::Tensors,
+        hidden: Activation,
+        output: Output,
+    ) -> Result<Self> {
+        let missing = |key: &str| {
+            let found: Vec<&str> = tensors.keys().map(String::as_str).collect();
+            Error::InvalidNetwork(format!(
+                "missing key {key} (found keys: {})",
+                found.join(", ")
+            ))
+        };
+        let mut layers = Vec::new();
+        for n in 1.. {
+            let (wk, bk) = (format!("W{n}"), format!("b{n}"));
+            let Some(w) = tensors.get(&wk) else {
+                if n == 1 {
+                    return Err(missing(&wk));
+                }
+                break;
+            };
+            let b = tensors.get(&bk).ok_or_else(|| missing(&bk))?;
+            let w = w.cast::<T>().into_dimensionality::<Ix2>().map_err(|_| {
+                Error::InvalidNetwork(format!(
+                    "{wk} must be 2-D (inputs, outputs), found shape {:?}",
+                    w.shape()
+                ))
+            })?;
+            let b = b
+                .cast::<T>()
+                .into_dimensionality::<ndarray::Ix1>()
+                .map_err(|_| {
+                    Error::InvalidNetwork(format!(
+                        "{bk} must be 1-D (outputs,), found shape {:?}",
+                        b.shape()
+                    ))
+                })?;
+            layers.push((w, b));
+        }
+        Self::new(layers, hidden, output)
+    }
+
+    /// The weights as named arrays `W1, b1, …` in `T`'s dtype, ready for
+    /// [`crate::io::write_tensors`] (a pickle Python loads, or safetensors).
+    ///
+    /// ```
+    /// use ndarray::{array, Array1};
+    /// use nn_core::{Activation, Network, Output};
+    /// let net = Network::new(vec![(array![[1.0_f32, 2.0]], Array1::zeros(2))], Activation::Relu, Output::Identity)?;
+    /// let t = net.to_tensors();
+    /// assert_eq!(t.keys().collect::<Vec<_>>(), ["W1", "b1"]);
+    /// assert_eq!(t["W1"].dtype(), "float32");
+    /// let back: Network<f32> = Network::from_tensors(&t, Activation::Relu, Output::Identity)?;
+    /// assert_eq!(back, net);
+    /// # Ok::<(), nn_core::Error>(())
+    /// ```
+    pub fn to_tensors(&self) -> crate::io::Tensors {
+        use crate::io::TensorData;
+        fn data<T: Float, D: ndarray::Dimension>(a: &Array<T, D>) -> TensorData {
+            if T::DTYPE == f32::DTYPE {
+                TensorData::F32(a.mapv(|v| v.to_f32().unwrap_or(f32::NAN)).into_dyn())
+            } else {
+                TensorData::F64(a.mapv(|v| v.to_f64().unwrap_or(f64::NAN)).into_dyn())
+            }
+        }
+        let mut t = crate::io::Tensors::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            t.insert(format!("W{}", i + 1), data(&layer.weight));
+            t.insert(format!("b{}", i + 1), data(&layer.bias));
+        }
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ndarray::{Array1, ShapeBuilder, array};
