@@ -1,2 +1,197 @@
-//! Project automation.
-fn main() {}
+//! Project automation, run as `cargo xtask <task>` (see `.cargo/config.toml`).
+//!
+//! A thin conductor in the style of matklad's cargo-xtask: it builds the `nn`
+//! binary, drives it (`nn fetch`, `nn eval`) and runs the end-to-end test
+//! package with the data directory set. It has no dependency but
+//! `mnist-data` (for the one data-directory rule), so it compiles quickly.
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const HELP: &str = "\
+cargo xtask <task> [options]
+
+tasks:
+  eval          fetch the test set and the book's sample_weight.pkl, evaluate
+                the 784-50-100-10 network (the book's Accuracy:0.9352) and run
+                the snapshot-tested end-to-end checks
+  help          this text
+
+options (eval):
+  --mirror URL_OR_DIR   fetch from this mirror instead of the internet
+                        (also NN_MIRROR), e.g. ../shared/data
+  --data-dir DIR        where the data lives (also NN_DATA_DIR; default: the
+                        platform cache directory)
+";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let mut args = env::args().skip(1);
+    let task = args.next();
+    let rest: Vec<String> = args.collect();
+    let result = match task.as_deref() {
+        Some("eval") => eval(&rest),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`; run `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Options shared by the tasks that need data.
+struct DataOptions {
+    mirror: Option<String>,
+    data_dir: PathBuf,
+}
+
+fn parse_data_options(args: &[String]) -> Result<DataOptions> {
+    let mut mirror = env::var("NN_MIRROR").ok().filter(|m| !m.is_empty());
+    let mut data_dir = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (key, inline) = match arg.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (arg.as_str(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or(format!("{key} needs a value"))
+        };
+        match key {
+            "--mirror" => mirror = Some(value()?),
+            "--data-dir" => data_dir = Some(PathBuf::from(value()?)),
+            _ => return Err(format!("unknown option `{arg}`; run `cargo xtask help`")),
+        }
+    }
+    // A relative mirror directory is meant relative to where the user typed
+    // the command; cargo runs us from there, and we pass absolute paths on.
+    if let Some(m) = &mirror {
+        if !m.contains("://") {
+            mirror = Some(absolute(Path::new(m))?.display().to_string());
+        }
+    }
+    let data_dir = match data_dir {
+        Some(d) => absolute(&d)?,
+        None => mnist_data::default_data_dir().map_err(|e| e.to_string())?,
+    };
+    Ok(DataOptions { mirror, data_dir })
+}
+
+/// `cargo xtask eval`: the project's main job.
+fn eval(args: &[String]) -> Result {
+    let opts = parse_data_options(args)?;
+    let root = project_root();
+    step("building the nn binary (release)");
+    cargo(
+        &root,
+        &[
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "nn-cli",
+            "--bin",
+            "nn",
+        ],
+        &[],
+    )?;
+    let target_dir =
+        env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let nn = target_dir
+        .join("release")
+        .join(format!("nn{}", env::consts::EXE_SUFFIX));
+
+    let data = opts.data_dir.display().to_string();
+    for what in ["test", "weights"] {
+        step(&format!("fetching {what} into {data}"));
+        let mut a = vec!["fetch", "--data-dir", &data, "--what", what];
+        if let Some(m) = &opts.mirror {
+            a.extend(["--mirror", m.as_str()]);
+        }
+        run(Command::new(&nn).args(&a))?;
+    }
+
+    let weights = opts
+        .data_dir
+        .join("sample_weight.pkl")
+        .display()
+        .to_string();
+    for batch in ["100", "1"] {
+        step(&format!("nn eval --batch-size {batch}"));
+        run(Command::new(&nn).args([
+            "eval",
+            "--weights",
+            &weights,
+            "--data-dir",
+            &data,
+            "--batch-size",
+            batch,
+        ]))?;
+    }
+
+    step("end-to-end checks (tests/, insta snapshots)");
+    let nn_bin: OsString = nn.into_os_string();
+    cargo(
+        &root,
+        &["test", "--release", "--quiet", "--package", "e2e"],
+        &[
+            ("NN_DATA_DIR", opts.data_dir.as_os_str().to_owned()),
+            ("NN_BIN", nn_bin),
+        ],
+    )?;
+    step("eval: all checks passed");
+    Ok(())
+}
+
+fn step(what: &str) {
+    println!("==> {what}");
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn cargo(root: &Path, args: &[&str], envs: &[(&str, OsString)]) -> Result {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root).args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)
+}
+
+fn run(cmd: &mut Command) -> Result {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        let line: Vec<String> = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect();
+        Err(format!("`{}` failed ({status})", line.join(" ")))
+    }
+}

@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Evaluate weights on the MNIST test set (the book's Accuracy:0.9352).
+    Eval(cmd::eval::Args),
     /// Download MNIST and the book's weights; verify SHA-256; cache them.
     Fetch(cmd::fetch::Args),
     /// Draw one MNIST image in the terminal with its label (mnist_show.py).
@@ -30,6 +32,7 @@ pub(crate) type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send +
 
 fn run(cli: Cli) -> CliResult {
     match cli.command {
+        Command::Eval(args) => cmd::eval::run(args),
         Command::Fetch(args) => cmd::fetch::run(args),
         Command::Show(args) => cmd::show::run(args),
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand: its clap `Args` and a `run(args) -> CliResult`.
 
+pub(crate) mod eval;
 pub(crate) mod fetch;
 pub(crate) mod show;
 
