@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod plotting;
 
 /// Deep Learning from Scratch, chapters 3-4, in Rust.
 #[derive(Debug, Parser)]
@@ -25,6 +26,14 @@ enum Command {
     Fetch(cmd::fetch::Args),
     /// Draw one MNIST image in the terminal with its label (mnist_show.py).
     Show(cmd::show::Args),
+    /// The derivative of a function of one variable (the book's numerical_diff).
+    Diff(cmd::diff::Args),
+    /// The gradient of a function at a point (the book's numerical_gradient).
+    Grad(cmd::grad::Args),
+    /// Gradient descent from a point, optionally plotted (gradient_method.py).
+    Descent(cmd::descent::Args),
+    /// Draw one of chapter 4's figures to a PNG or SVG file.
+    Plot(cmd::plot::Args),
 }
 
 /// What every subcommand returns: any error, printed as one line by `main`.
@@ -35,6 +44,10 @@ fn run(cli: Cli) -> CliResult {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Fetch(args) => cmd::fetch::run(args),
         Command::Show(args) => cmd::show::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
+        Command::Grad(args) => cmd::grad::run(args),
+        Command::Descent(args) => cmd::descent::run(args),
+        Command::Plot(args) => cmd::plot::run(args),
     }
 }
 

@@ -1,7 +1,11 @@
 //! One module per subcommand: its clap `Args` and a `run(args) -> CliResult`.
 
+pub(crate) mod descent;
+pub(crate) mod diff;
 pub(crate) mod eval;
 pub(crate) mod fetch;
+pub(crate) mod grad;
+pub(crate) mod plot;
 pub(crate) mod show;
 
 use std::path::PathBuf;
