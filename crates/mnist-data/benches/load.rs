@@ -16,7 +16,9 @@ use mnist_data::{LoadOptions, Split, load_mnist, load_split, normalize, read_ima
 
 fn benches(c: &mut Criterion, dir: &Path) {
     let mut group = c.benchmark_group("mnist");
-    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
     // The book's `load_mnist()` with its defaults: train and test, f32 / 255.
     group.bench_function("load_mnist train+test, normalize (from gz)", |b| {
         b.iter(|| black_box(load_mnist(dir, LoadOptions::default()).unwrap()));

@@ -338,3 +338,21 @@ fn dataset_image_and_counts() {
     ));
     assert_eq!(label_counts(&ds.labels), [1, 0, 0, 0, 0, 2, 0, 0, 0, 0]);
 }
+
+#[test]
+fn large_splits_normalise_like_the_raw_pixels() {
+    // Over a million pixels: the path that prepares the f32 output on
+    // another thread and converts in parallel.
+    let dir = tempfile::tempdir().unwrap();
+    write_split(dir.path(), Split::Train, 1400, true);
+    write_split(dir.path(), Split::Test, 3, true);
+    let ((x, _), _) = load_mnist(dir.path(), LoadOptions::default()).unwrap();
+    let raw = LoadOptions {
+        normalize: false,
+        ..LoadOptions::default()
+    };
+    let ((raw, _), _) = load_mnist(dir.path(), raw).unwrap();
+    let x = x.into_f32_2d().unwrap();
+    assert_eq!(x.dim(), (1400, 784));
+    assert_eq!(x, raw.into_u8_2d().unwrap().mapv(|p| f32::from(p) / 255.0));
+}
