@@ -64,9 +64,11 @@ impl Problem {
         w2: &ArrayView2<f64>,
         b2: &ArrayView1<f64>,
     ) -> f64 {
-        let a1 = self.x.dot(w1) + b1;
-        let z1 = a1.mapv_into(|v| 1.0 / (1.0 + (-v).exp()));
-        let a2 = z1.dot(w2) + b2;
+        let mut a1 = self.x.dot(w1);
+        a1 += b1;
+        a1.mapv_inplace(|v| 1.0 / (1.0 + (-v).exp()));
+        let mut a2 = a1.dot(w2);
+        a2 += b2;
         let mut total = 0.0;
         for (row, &label) in a2.rows().into_iter().zip(&self.t) {
             let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
