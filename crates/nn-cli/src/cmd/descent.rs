@@ -24,7 +24,12 @@ pub(crate) struct Args {
     #[arg(long, default_value = "sphere", value_parser = function_parser())]
     pub(crate) function: NamedFunction,
     /// The starting point, comma-separated (`--init=-3,4`).
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, default_value = "-3,4")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        default_value = "-3,4"
+    )]
     pub(crate) init: Vec<f64>,
     /// The learning rate.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
