@@ -36,19 +36,33 @@
 //! [`NamedFunction`] to pick one by name.
 #![doc(test(attr(deny(warnings))))]
 
+mod backprop;
+mod data;
 mod descent;
 mod error;
 mod functions;
+mod gradcheck;
+mod network;
 mod numerical;
+mod optim;
 mod repr;
+mod sparse;
+mod train;
 
+pub use data::{Dataset, Inputs, Targets};
 pub use descent::{Descent, gradient_descent};
 pub use error::{Error, Result};
 pub use functions::{
     CriticalKind, CriticalPoint, NamedFunction, function_1, function_2, rosenbrock, saddle,
 };
+pub use gradcheck::{GradientCheck, gradient_check};
+pub use network::{Gradients, Init, Mlp, TwoLayerNet};
 pub use numerical::{
     H, TangentLine, numerical_diff, numerical_gradient, numerical_gradient_par,
     numerical_gradient_rows, tangent_line,
 };
+pub use optim::{Optimizer, OptimizerState};
 pub use repr::py_repr;
+pub use train::{
+    EpochRecord, GradientMethod, History, Metrics, Progress, TrainConfig, TrainSets, evaluate, train,
+};
