@@ -26,6 +26,10 @@ enum Command {
     Fetch(cmd::fetch::Args),
     /// Draw one MNIST image in the terminal with its label (mnist_show.py).
     Show(cmd::show::Args),
+    /// Train a network on MNIST with mini-batch SGD (train_neuralnet.py).
+    Train(cmd::train::Args),
+    /// Check backpropagation against numerical gradients (gradient_check.py).
+    Gradcheck(cmd::gradcheck::Args),
     /// The derivative of a function of one variable (the book's numerical_diff).
     Diff(cmd::diff::Args),
     /// The gradient of a function at a point (the book's numerical_gradient).
@@ -44,6 +48,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Fetch(args) => cmd::fetch::run(args),
         Command::Show(args) => cmd::show::run(args),
+        Command::Train(args) => cmd::train::run(args),
+        Command::Gradcheck(args) => cmd::gradcheck::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Grad(args) => cmd::grad::run(args),
         Command::Descent(args) => cmd::descent::run(args),

@@ -5,8 +5,10 @@ pub(crate) mod diff;
 pub(crate) mod eval;
 pub(crate) mod fetch;
 pub(crate) mod grad;
+pub(crate) mod gradcheck;
 pub(crate) mod plot;
 pub(crate) mod show;
+pub(crate) mod train;
 
 use std::path::PathBuf;
 
