@@ -157,3 +157,76 @@ fn new_bar(file: &str, size: u64) -> ProgressBar {
     bar.set_prefix(file.to_owned());
     bar
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn args(data_dir: &Path, mirror: &Path, what: WhatArg) -> Args {
+        Args {
+            data_dir: Some(data_dir.to_owned()),
+            mirror: Some(mirror.display().to_string()),
+            what,
+            quiet: true,
+        }
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_mirror_with_the_wrong_files_is_refused_and_leaves_nothing() {
+        let mirror = tempfile::tempdir().unwrap();
+        std::fs::write(
+            mirror.path().join("t10k-images-idx3-ubyte.gz"),
+            b"not mnist",
+        )
+        .unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let err = run(args(data.path(), mirror.path(), WhatArg::Test)).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("checksum mismatch for t10k-images-idx3-ubyte.gz"),
+            "{msg}"
+        );
+        assert!(files_in(data.path()).is_empty());
+    }
+
+    /// `nn fetch --mirror $NN_DATA_DIR`: the test set verifies; the shared
+    /// copy's training images are a reconstruction, so they must not.
+    #[test]
+    fn fetch_from_the_real_data_dir() {
+        let Some(real) = std::env::var_os("NN_DATA_DIR").filter(|d| !d.is_empty()) else {
+            eprintln!("skipping: set NN_DATA_DIR");
+            return;
+        };
+        let real = PathBuf::from(real);
+        let data = tempfile::tempdir().unwrap();
+        run(args(data.path(), &real, WhatArg::Test)).unwrap();
+        assert_eq!(
+            files_in(data.path()),
+            ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+        );
+        let train = real.join("train-images-idx3-ubyte.gz");
+        let official = mnist_data::fetch::verify_file(&train, &mnist_data::fetch::TRAIN_IMAGES);
+        if train.exists() && official.is_err() {
+            let err = run(args(data.path(), &real, WhatArg::Train)).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("checksum mismatch for train-images-idx3-ubyte.gz"),
+                "{err}"
+            );
+            assert_eq!(files_in(data.path()).len(), 2, "something was left behind");
+        }
+    }
+}
