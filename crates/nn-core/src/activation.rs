@@ -63,13 +63,19 @@ where
     S: Data<Elem = T>,
     D: Dimension,
 {
-    x.mapv(sigmoid_scalar)
+    let mut y = x.to_owned();
+    match y.as_slice_memory_order_mut() {
+        Some(s) => crate::kernel::sigmoid_slice(s),
+        None => y.mapv_inplace(sigmoid_scalar),
+    }
+    y
 }
 
-/// `1 / (1 + exp(−x))` for one value; used by [`sigmoid`] and the networks.
+/// `1 / (1 + exp(−x))` for one value, with the same `exp` as the vectorised
+/// [`sigmoid`] and the networks.
 #[inline]
 pub(crate) fn sigmoid_scalar<T: Float>(v: T) -> T {
-    T::one() / (T::one() + (-v).exp())
+    T::one() / (T::one() + (-v).exp_lane())
 }
 
 /// The derivative of [`sigmoid`] (book `common/functions.py`).
@@ -172,11 +178,16 @@ pub(crate) fn softmax_inplace<T: Float, D: Dimension>(y: &mut Array<T, D>) {
         return;
     }
     let last = Axis(y.ndim() - 1);
+    let width = y.len_of(last);
+    if let Some(s) = y.as_slice_mut() {
+        crate::kernel::softmax_rows(s, width);
+        return;
+    }
     for mut lane in y.lanes_mut(last) {
         let max = lane.fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
         let mut sum = T::zero();
         lane.mapv_inplace(|v| {
-            let e = (v - max).exp();
+            let e = (v - max).exp_lane();
             sum += e;
             e
         });

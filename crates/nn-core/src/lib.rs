@@ -7,6 +7,7 @@ mod error;
 mod float;
 #[cfg(feature = "io")]
 pub mod io;
+mod kernel;
 mod loss;
 mod network;
 mod sum;

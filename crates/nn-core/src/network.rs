@@ -2,10 +2,15 @@
 
 use std::fmt;
 
-use ndarray::{Array, Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Dimension, Ix2, s};
+use ndarray::{Array, Array1, Array2, ArrayBase, ArrayView2, Data, Dimension, Ix2, s};
 
-use crate::activation::{sigmoid_scalar, softmax_inplace};
+use crate::kernel::{Forward, Packed, Scratch};
 use crate::{Error, Float, Result};
+
+/// Rows per task of the forward pass: large enough that splitting the work
+/// costs little (about 0.1 ms of work for the book's network), small
+/// enough that both halves of a 10 000-row batch keep every core busy.
+const TASK_ROWS: usize = 128;
 
 /// The activation `h` applied after every hidden layer (§3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -20,20 +25,6 @@ pub enum Activation {
     Step,
     /// [`crate::identity_function`] (a purely linear network).
     Identity,
-}
-
-impl Activation {
-    /// Apply in place.
-    fn apply<T: Float, D: Dimension>(self, a: &mut Array<T, D>) {
-        match self {
-            Activation::Sigmoid => a.mapv_inplace(sigmoid_scalar),
-            Activation::Relu => a.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() }),
-            Activation::Step => {
-                a.mapv_inplace(|v| if v > T::zero() { T::one() } else { T::zero() })
-            }
-            Activation::Identity => {}
-        }
-    }
 }
 
 /// The output function `σ` of the last layer (§3.5).
@@ -85,6 +76,8 @@ pub struct Dense<T> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Network<T> {
     layers: Vec<Dense<T>>,
+    /// The same weights laid out for the forward pass's kernels.
+    packed: Vec<Packed<T>>,
     hidden: Activation,
     output: Output,
 }
@@ -196,8 +189,9 @@ impl<T: Float> Network<T> {
                 },
                 bias: b,
             })
-            .collect();
+            .collect::<Vec<_>>();
         Ok(Self {
+            packed: layers.iter().map(Packed::new).collect(),
             layers,
             hidden,
             output,
@@ -291,29 +285,62 @@ impl<T: Float> Network<T> {
 
     /// The forward pass of a batch `(N, inputs)` → `(N, outputs)`.
     fn predict_rows(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>> {
-        if x.ncols() != self.input_size() {
+        self.check_width(x.ncols())?;
+        let width = self.output_size();
+        let mut y = Array2::zeros((x.nrows(), width));
+        let out = y.as_slice_mut().expect("a new array is contiguous");
+        self.forward_tasks(x, TASK_ROWS, out, width, |p, o| o.copy_from_slice(p));
+        Ok(y)
+    }
+
+    fn check_width(&self, got: usize) -> Result<()> {
+        if got != self.input_size() {
             return Err(Error::ShapeMismatch {
                 context: "predict".into(),
                 expected: format!("{} input values per sample", self.input_size()),
-                got: format!("{}", x.ncols()),
+                got: format!("{got}"),
             });
         }
-        let last = self.layers.len() - 1;
-        let mut z: Option<Array2<T>> = None;
-        for (i, layer) in self.layers.iter().enumerate() {
-            let mut a = match &z {
-                None => x.dot(&layer.weight),
-                Some(z) => z.dot(&layer.weight),
-            };
-            a += &layer.bias;
-            if i < last {
-                self.hidden.apply(&mut a);
-            } else if self.output == Output::Softmax {
-                softmax_inplace(&mut a);
-            }
-            z = Some(a);
+        Ok(())
+    }
+
+    /// Runs the forward pass over the rows of `x` in tasks of `task_rows`
+    /// rows (on every core with the `parallel` feature), calling
+    /// `write(y, out_row)` with each row's output and its `per_row` slots of
+    /// `out`.
+    fn forward_tasks<R: Send>(
+        &self,
+        x: ArrayView2<'_, T>,
+        task_rows: usize,
+        out: &mut [R],
+        per_row: usize,
+        write: impl Fn(&[T], &mut [R]) + Sync,
+    ) {
+        let forward = Forward {
+            layers: &self.packed,
+            hidden: self.hidden,
+            output: self.output,
+        };
+        let task = |scratch: &mut Scratch<T>, (t, out): (usize, &mut [R])| {
+            let start = t * task_rows;
+            let rows = x.slice(s![start..start + out.len() / per_row, ..]);
+            forward.rows(rows, scratch, |i, y| {
+                write(y, &mut out[i * per_row..(i + 1) * per_row]);
+            });
+        };
+        let chunk = task_rows * per_row;
+        #[cfg(feature = "parallel")]
+        if out.len() > chunk {
+            use rayon::prelude::*;
+            out.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each_init(Scratch::default, task);
+            return;
         }
-        Ok(z.expect("at least one layer"))
+        let mut scratch = Scratch::default();
+        out.chunks_mut(chunk.max(1))
+            .enumerate()
+            .for_each(|c| task(&mut scratch, c));
     }
 
     /// The predicted class of every row of `x` (`argmax` of the output,
@@ -321,8 +348,23 @@ impl<T: Float> Network<T> {
     /// rows at a time (§3.6.3). `batch_size = 1` is the book's
     /// one-image-at-a-time loop of `neuralnet_mnist.py`.
     ///
+    /// Rows are computed independently of each other, so the classes are the
+    /// same for every batch size; with the `parallel` feature (default) the
+    /// batches run on every core.
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for `batch_size == 0`; as [`Network::predict`].
+    ///
+    /// ```
+    /// use ndarray::{array, Array1};
+    /// use nn_core::{Activation, Network, Output};
+    /// let w = array![[1.0_f32, -1.0], [-1.0, 1.0]];
+    /// let net = Network::new(vec![(w, Array1::zeros(2))], Activation::Sigmoid, Output::Softmax)?;
+    /// let x = array![[1.0, 0.0], [0.0, 1.0], [0.0, 2.0]];
+    /// assert_eq!(net.predict_classes(&x, 1)?, vec![0, 1, 1]);
+    /// assert_eq!(net.predict_classes(&x, 2)?, vec![0, 1, 1]);
+    /// # Ok::<(), nn_core::Error>(())
+    /// ```
     pub fn predict_classes<S>(&self, x: &ArrayBase<S, Ix2>, batch_size: usize) -> Result<Vec<usize>>
     where
         S: Data<Elem = T>,
@@ -332,14 +374,17 @@ impl<T: Float> Network<T> {
                 "batch size must be at least 1".into(),
             ));
         }
-        let mut classes = Vec::with_capacity(x.nrows());
-        let mut start = 0;
-        while start < x.nrows() {
-            let end = (start + batch_size).min(x.nrows());
-            let y = self.predict_rows(x.slice(s![start..end, ..]))?;
-            classes.extend(y.axis_iter(Axis(0)).map(|row| argmax(row.iter().copied())));
-            start = end;
-        }
+        self.check_width(x.ncols())?;
+        // A task is whole batches, or a piece of a batch larger than a task.
+        let task_rows = if batch_size >= TASK_ROWS {
+            TASK_ROWS
+        } else {
+            batch_size * (TASK_ROWS / batch_size)
+        };
+        let mut classes = vec![0; x.nrows()];
+        self.forward_tasks(x.view(), task_rows, &mut classes, 1, |y, c| {
+            c[0] = argmax(y.iter().copied());
+        });
         Ok(classes)
     }
 

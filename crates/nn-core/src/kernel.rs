@@ -1,0 +1,530 @@
+//! The inner loops of the forward pass and of the element-wise functions.
+//!
+//! Plain Rust that the compiler vectorises, compiled once per instruction
+//! set and picked at run time by `pulp` (AVX2 on most x86-64 machines,
+//! NEON on aarch64): no `unsafe` here, and no build flag to set.
+//!
+//! A layer `a = z · W + b` is computed one row at a time as
+//! `a = b + Σ_k z_k · W[k, :]` over the **non-zero** `z_k`, in increasing
+//! `k`: a weighted sum of rows of `W` whose accumulators stay in registers
+//! while the rows stream past. MNIST pixels are about 80 % zeros, so the
+//! first layer, the expensive one, does a fifth of the dense work. The terms
+//! skipped are exactly the products `0 · w`, which change no finite sum;
+//! each row's result is independent of the batch around it, so every batch
+//! size gives the same numbers.
+
+use crate::Float;
+use crate::network::{Activation, Dense, Output};
+
+/// `eˣ` for `f32`, branch-free so that it vectorises (Cephes' `expf`
+/// polynomial after a Cody–Waite reduction `x = n·ln 2 + r`, `|r| ≤ ln 2 / 2`).
+///
+/// Within 2 ulp of the exact value for `-87.3 < x < 88.37`; `0` below, `+∞`
+/// above (the true values there are subnormal, or within 30 % of
+/// `f32::MAX`); NaN stays NaN.
+#[inline(always)]
+pub(crate) fn exp_f32(x: f32) -> f32 {
+    const HI: f32 = 88.37; // below 127.5 · ln 2: 2ⁿ stays a normal number
+    const LO: f32 = -87.33654; // ln of the smallest normal f32
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2²³: adding it rounds to an integer
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let xc = if x > HI { HI } else { x };
+    let xc = if xc < LO { LO } else { xc };
+    let t = xc * LOG2E + ROUND;
+    let n = t - ROUND;
+    let r = xc - n * LN2_HI - n * LN2_LO;
+    let p = 1.987_569_2e-4_f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 1.666_666_5e-1;
+    let p = p * r + 0.5;
+    let y = p * r * r + r + 1.0;
+    // 2ⁿ from the bits: t's low mantissa bits hold n (|n| ≤ 127).
+    let n_bits = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
+    let scale = f32::from_bits((n_bits.wrapping_add(127) << 23) as u32);
+    let y = y * scale;
+    if x > HI {
+        f32::INFINITY
+    } else if x < LO {
+        0.0
+    } else {
+        y
+    }
+}
+
+/// `1 / (1 + e⁻ˣ)`, vectorisable.
+#[inline(always)]
+fn sigmoid_lane<T: Float>(v: T) -> T {
+    T::one() / (T::one() + (-v).exp_lane())
+}
+
+/// The hidden activation over a slice, in place.
+#[inline(always)]
+fn activate<T: Float>(h: Activation, a: &mut [T]) {
+    match h {
+        Activation::Sigmoid => a.iter_mut().for_each(|v| *v = sigmoid_lane(*v)),
+        Activation::Relu => a
+            .iter_mut()
+            .for_each(|v| *v = if *v > T::zero() { *v } else { T::zero() }),
+        Activation::Step => a
+            .iter_mut()
+            .for_each(|v| *v = if *v > T::zero() { T::one() } else { T::zero() }),
+        Activation::Identity => {}
+    }
+}
+
+/// Softmax of one row in place: `exp(a − max) / Σ exp(a − max)`.
+#[inline(always)]
+fn softmax_lane<T: Float>(a: &mut [T]) {
+    let max = a
+        .iter()
+        .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
+    let mut sum = T::zero();
+    for v in a.iter_mut() {
+        let e = (*v - max).exp_lane();
+        *v = e;
+        sum += e;
+    }
+    a.iter_mut().for_each(|v| *v /= sum);
+}
+
+/// [`crate::sigmoid`] over a slice, in place, at the machine's best width.
+pub(crate) fn sigmoid_slice<T: Float>(a: &mut [T]) {
+    struct Op<'a, T>(&'a mut [T]);
+    impl<T: Float> pulp::WithSimd for Op<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            activate(Activation::Sigmoid, self.0);
+        }
+    }
+    pulp::Arch::new().dispatch(Op(a));
+}
+
+/// [`crate::softmax`] of each consecutive `width`-long row of `a`, in place.
+pub(crate) fn softmax_rows<T: Float>(a: &mut [T], width: usize) {
+    struct Op<'a, T>(&'a mut [T], usize);
+    impl<T: Float> pulp::WithSimd for Op<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            self.0.chunks_exact_mut(self.1).for_each(softmax_lane);
+        }
+    }
+    if width > 0 {
+        pulp::Arch::new().dispatch(Op(a, width));
+    }
+}
+
+/// A layer's `W` and `b` with every row padded with zeros to a whole
+/// number of SIMD registers (32 bytes), so that the column blocks of
+/// [`weighted_rows_add`] need no scalar tail.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Packed<T> {
+    w: Vec<T>,
+    b: Vec<T>,
+    outputs: usize,
+    stride: usize,
+}
+
+impl<T: Float> Packed<T> {
+    pub(crate) fn new(layer: &Dense<T>) -> Self {
+        let (inputs, outputs) = layer.weight.dim();
+        let lanes = 32 / size_of::<T>();
+        let stride = outputs.next_multiple_of(lanes);
+        let mut w = vec![T::zero(); inputs * stride];
+        for (dst, src) in w.chunks_exact_mut(stride).zip(layer.weight.rows()) {
+            dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+        }
+        let mut b = vec![T::zero(); stride];
+        b.iter_mut().zip(&layer.bias).for_each(|(d, s)| *d = *s);
+        Self {
+            w,
+            b,
+            outputs,
+            stride,
+        }
+    }
+}
+
+/// Buffers one thread reuses from row to row.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch<T> {
+    /// Indices of the non-zeros of the current group's inputs, a row each.
+    first: Vec<u32>,
+    /// Indices of the current hidden layer input's non-zeros.
+    idx: Vec<u32>,
+    /// The current group's inputs, when the caller's rows are not contiguous.
+    rows: Vec<T>,
+    /// Layer outputs, ping-ponged.
+    a: Vec<T>,
+    b: Vec<T>,
+}
+
+/// Rows whose inputs are scanned for non-zeros before their arithmetic.
+const GROUP: usize = 8;
+
+/// The network's layers, borrowed for a forward pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Forward<'n, T> {
+    pub(crate) layers: &'n [Packed<T>],
+    pub(crate) hidden: Activation,
+    pub(crate) output: Output,
+}
+
+/// Runs `op` compiled for the best instruction set of this machine; the
+/// `FMA` flag says whether `a · b + c` may be one fused instruction (x86-64
+/// with AVX2 and FMA). With FMA the products round once instead of twice,
+/// as in NumPy's BLAS; either way each output is the same for every batch.
+fn dispatch<Op: WithFma>(op: Op) -> Op::Output {
+    struct Plain<Op>(Op);
+    impl<Op: WithFma> pulp::WithSimd for Plain<Op> {
+        type Output = Op::Output;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> Op::Output {
+            self.0.run::<false>()
+        }
+    }
+    struct Fused<Op>(Op);
+    impl<Op: WithFma> pulp::WithSimd for Fused<Op> {
+        type Output = Op::Output;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) -> Op::Output {
+            self.0.run::<true>()
+        }
+    }
+    match pulp::Arch::new() {
+        #[cfg(target_arch = "x86_64")]
+        pulp::Arch::V3(simd) => pulp::Simd::vectorize(simd, Fused(op)),
+        arch => arch.dispatch(Plain(op)),
+    }
+}
+
+/// A computation for [`dispatch`]; `run` must be `#[inline(always)]`.
+trait WithFma {
+    type Output;
+    fn run<const FMA: bool>(self) -> Self::Output;
+}
+
+impl<T: Float> Forward<'_, T> {
+    /// The forward pass of every row of `x`: `sink(i, y)` receives row `i`'s
+    /// output `y` (a scratch slice, valid during the call).
+    pub(crate) fn rows<F: FnMut(usize, &[T])>(
+        self,
+        x: ndarray::ArrayView2<'_, T>,
+        scratch: &mut Scratch<T>,
+        sink: F,
+    ) {
+        struct Op<'a, 'n, T, F> {
+            f: Forward<'n, T>,
+            x: ndarray::ArrayView2<'a, T>,
+            scratch: &'a mut Scratch<T>,
+            sink: F,
+        }
+        impl<T: Float, F: FnMut(usize, &[T])> WithFma for Op<'_, '_, T, F> {
+            type Output = ();
+            #[inline(always)]
+            fn run<const FMA: bool>(self) {
+                let Op {
+                    f,
+                    x,
+                    scratch,
+                    mut sink,
+                } = self;
+                let cols = x.ncols();
+                let widest = f.layers.iter().map(|l| l.stride).max().unwrap_or(0);
+                let room = cols.max(widest) + 8;
+                for v in [&mut scratch.a, &mut scratch.b] {
+                    if v.len() < room {
+                        v.resize(room, T::zero());
+                    }
+                }
+                if scratch.idx.len() < room {
+                    scratch.idx.resize(room, 0);
+                }
+                if scratch.first.len() < GROUP * cols {
+                    scratch.first.resize(GROUP * cols, 0);
+                }
+                let contiguous = x.as_slice().is_some() || x.nrows() <= 1;
+                if !contiguous && scratch.rows.len() < GROUP * cols {
+                    scratch.rows.resize(GROUP * cols, T::zero());
+                }
+                // Rows go in groups: first the inputs' non-zeros of the whole
+                // group (a streaming read of memory), then the arithmetic.
+                let mut counts = [0; GROUP];
+                for (g, group) in x.axis_chunks_iter(ndarray::Axis(0), GROUP).enumerate() {
+                    let Scratch { first, rows, .. } = &mut *scratch;
+                    for (r, row) in group.rows().into_iter().enumerate() {
+                        let input = match row.as_slice() {
+                            Some(v) => v,
+                            None => {
+                                let dst = &mut rows[r * cols..(r + 1) * cols];
+                                dst.iter_mut().zip(row).for_each(|(d, s)| *d = *s);
+                                dst
+                            }
+                        };
+                        counts[r] = nonzeros(input, &mut first[r * cols..(r + 1) * cols]);
+                    }
+                    for (r, row) in group.rows().into_iter().enumerate() {
+                        let input = match row.as_slice() {
+                            Some(v) => v,
+                            None => &scratch.rows[r * cols..(r + 1) * cols],
+                        };
+                        let first = &scratch.first[r * cols..][..counts[r]];
+                        let y = f.row::<FMA>(
+                            input,
+                            first,
+                            &mut scratch.idx,
+                            &mut scratch.a,
+                            &mut scratch.b,
+                        );
+                        sink(g * GROUP + r, y);
+                    }
+                }
+            }
+        }
+        dispatch(Op {
+            f: self,
+            x,
+            scratch,
+            sink,
+        });
+    }
+
+    /// One row through every layer, given the indices of its non-zeros;
+    /// the output is left in `a` or `b`.
+    #[inline(always)]
+    fn row<'s, const FMA: bool>(
+        &self,
+        input: &[T],
+        first: &[u32],
+        idx: &mut [u32],
+        a: &'s mut [T],
+        b: &'s mut [T],
+    ) -> &'s [T] {
+        let last = self.layers.len() - 1;
+        let (mut out, mut prev) = (&mut a[..], &mut b[..]);
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (z, nz): (&[T], &[u32]) = if l == 0 {
+                (input, first)
+            } else {
+                std::mem::swap(&mut out, &mut prev);
+                let z = &prev[..self.layers[l - 1].outputs];
+                let n = nonzeros(z, idx);
+                (z, &idx[..n])
+            };
+            let out = &mut out[..layer.stride];
+            out.copy_from_slice(&layer.b);
+            weighted_rows_add::<T, FMA>(nz, z, &layer.w, layer.stride, out);
+            let out = &mut out[..layer.outputs];
+            if l < last {
+                activate(self.hidden, out);
+            } else if self.output == Output::Softmax {
+                softmax_lane(out);
+            }
+        }
+        let outputs = self.layers[last].outputs;
+        if last % 2 == 0 {
+            &a[..outputs]
+        } else {
+            &b[..outputs]
+        }
+    }
+}
+
+/// The indices of the non-zero entries of `x`, in increasing order, written
+/// to the front of `idx` (at least `x.len()` long); returns how many. A
+/// chunk of eight zeros costs one vector test; other chunks are compacted
+/// without branches.
+#[inline(always)]
+fn nonzeros<T: Float>(x: &[T], idx: &mut [u32]) -> usize {
+    let idx = &mut idx[..x.len()];
+    let zero = T::zero();
+    let mut k = 0;
+    let mut start = 0u32;
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        let any = (c[0] != zero)
+            | (c[1] != zero)
+            | (c[2] != zero)
+            | (c[3] != zero)
+            | (c[4] != zero)
+            | (c[5] != zero)
+            | (c[6] != zero)
+            | (c[7] != zero);
+        if any {
+            for (i, v) in (start..).zip(c) {
+                idx[k] = i;
+                k += usize::from(*v != zero);
+            }
+        }
+        start += 8;
+    }
+    for (i, v) in (start..).zip(chunks.remainder()) {
+        idx[k] = i;
+        k += usize::from(*v != zero);
+    }
+    k
+}
+
+/// `out += Σ_i x[i] · w[i * stride..][..stride]` over the indices `i` in
+/// `idx`, for a row-major `w` of `stride` columns (a multiple of 32 bytes),
+/// in column blocks of at most 256 bytes whose accumulators stay in
+/// registers while the rows stream past. Narrow blocks keep 2 or 4 partial
+/// sums (terms alternate between them), so that enough multiply-adds are in
+/// flight to hide their latency.
+#[inline(always)]
+fn weighted_rows_add<T: Float, const FMA: bool>(
+    idx: &[u32],
+    x: &[T],
+    w: &[T],
+    stride: usize,
+    out: &mut [T],
+) {
+    let lanes = 32 / size_of::<T>();
+    let mut col = 0;
+    while col < stride {
+        let regs = ((stride - col) / lanes).min(8);
+        let f32s = size_of::<T>() == 4;
+        let a = (idx, x, w, stride, col);
+        match (f32s, regs) {
+            (true, 1) => block::<T, 8, 4, FMA>(a, out),
+            (true, 2) => block::<T, 16, 4, FMA>(a, out),
+            (true, 3) => block::<T, 24, 4, FMA>(a, out),
+            (true, 4) => block::<T, 32, 2, FMA>(a, out),
+            (true, 5) => block::<T, 40, 2, FMA>(a, out),
+            (true, 6) => block::<T, 48, 2, FMA>(a, out),
+            (true, 7) => block::<T, 56, 2, FMA>(a, out),
+            (true, _) => block::<T, 64, 1, FMA>(a, out),
+            (false, 1) => block::<T, 4, 4, FMA>(a, out),
+            (false, 2) => block::<T, 8, 4, FMA>(a, out),
+            (false, 3) => block::<T, 12, 4, FMA>(a, out),
+            (false, 4) => block::<T, 16, 2, FMA>(a, out),
+            (false, 5) => block::<T, 20, 2, FMA>(a, out),
+            (false, 6) => block::<T, 24, 2, FMA>(a, out),
+            (false, 7) => block::<T, 28, 2, FMA>(a, out),
+            (false, _) => block::<T, 32, 1, FMA>(a, out),
+        }
+        col += regs * lanes;
+    }
+}
+
+/// Columns `col..col + B` of [`weighted_rows_add`], with `P` partial sums:
+/// the `q`-th index of `idx` goes to sum `q mod P`, and the sums are added
+/// in order at the end (the first starts from `out`).
+#[inline(always)]
+fn block<T: Float, const B: usize, const P: usize, const FMA: bool>(
+    (idx, x, w, stride, col): (&[u32], &[T], &[T], usize, usize),
+    out: &mut [T],
+) {
+    #[inline(always)]
+    fn step<T: Float, const B: usize, const FMA: bool>(acc: &mut [T; B], v: T, row: &[T; B]) {
+        for b in 0..B {
+            acc[b] = if FMA {
+                v.mul_add(row[b], acc[b])
+            } else {
+                acc[b] + v * row[b]
+            };
+        }
+    }
+    let out: &mut [T; B] = (&mut out[col..col + B]).try_into().expect("B columns");
+    let w = &w[col..];
+    let row = |i: u32| -> &[T; B] {
+        let start = i as usize * stride;
+        w[start..start + B].try_into().expect("B columns")
+    };
+    let mut acc = [[T::zero(); B]; P];
+    acc[0] = *out;
+    let mut chunks = idx.chunks_exact(P);
+    for c in &mut chunks {
+        for p in 0..P {
+            step::<T, B, FMA>(&mut acc[p], x[c[p] as usize], row(c[p]));
+        }
+    }
+    for (p, &i) in chunks.remainder().iter().enumerate() {
+        step::<T, B, FMA>(&mut acc[p], x[i as usize], row(i));
+    }
+    let (first, rest) = acc.split_at_mut(1);
+    for partial in rest {
+        for (a, p) in first[0].iter_mut().zip(partial.iter()) {
+            *a += *p;
+        }
+    }
+    *out = acc[0];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_f32_is_within_two_ulp() {
+        let mut worst = 0.0_f64;
+        let mut x = -87.0_f32;
+        while x < 88.3 {
+            let exact = f64::from(x).exp();
+            let got = f64::from(exp_f32(x));
+            let ulp = f64::from(f32::EPSILON) * exact.abs();
+            worst = worst.max((got - exact).abs() / ulp);
+            x += 0.001_37;
+        }
+        assert!(worst <= 2.0, "worst error {worst} ulp");
+    }
+
+    #[test]
+    fn exp_f32_edges() {
+        assert_eq!(exp_f32(0.0), 1.0);
+        assert_eq!(exp_f32(-1000.0), 0.0);
+        assert_eq!(exp_f32(1000.0), f32::INFINITY);
+        assert_eq!(exp_f32(f32::INFINITY), f32::INFINITY);
+        assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
+        assert!(exp_f32(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn nonzeros_keeps_order_and_values() {
+        let x: Vec<f32> = (0..21)
+            .map(|i| if i % 3 == 0 { i as f32 } else { 0.0 })
+            .collect();
+        let mut idx = vec![0; 29];
+        let n = nonzeros(&x, &mut idx);
+        assert_eq!(idx[..n], [3, 6, 9, 12, 15, 18]);
+    }
+
+    #[test]
+    fn packed_layers_match_a_plain_product_for_every_width() {
+        fn check<T: Float + std::fmt::Debug>() {
+            for width in [1, 2, 3, 7, 10, 31, 50, 63, 64, 65, 100, 130] {
+                let k = 19;
+                let layer = Dense {
+                    weight: ndarray::Array2::from_shape_fn((k, width), |(i, j)| {
+                        T::from((i * width + j) % 13).unwrap() - T::from(6).unwrap()
+                    }),
+                    bias: ndarray::Array1::from_elem(width, T::from(0.5).unwrap()),
+                };
+                let x: Vec<T> = (0..k)
+                    .map(|i| T::from(if i % 4 == 1 { 0 } else { i }).unwrap())
+                    .collect();
+                let p = Packed::new(&layer);
+                let mut idx = vec![0; k + 8];
+                let n = nonzeros(&x, &mut idx);
+                let mut out = p.b.clone();
+                weighted_rows_add::<T, false>(&idx[..n], &x, &p.w, p.stride, &mut out);
+                for (j, o) in out.iter().enumerate() {
+                    let mut expect = if j < width { layer.bias[j] } else { T::zero() };
+                    for (i, &xi) in x.iter().enumerate() {
+                        if j < width && xi != T::zero() {
+                            expect += xi * layer.weight[[i, j]];
+                        }
+                    }
+                    assert_eq!(*o, expect, "width {width}, column {j}");
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
+    }
+}
