@@ -268,8 +268,8 @@ impl<'a, T: Float> Dataset<'a, T> {
     ///
     /// # Errors
     /// [`Error::Core`] with a shape mismatch when `x` and `t` have different
-    /// numbers of rows, or a label is out of range of nothing (labels are
-    /// checked against the network when training).
+    /// numbers of rows. (Labels are checked against a network's outputs
+    /// when it trains on or is evaluated with the set.)
     pub fn new(x: Inputs<'a, T>, t: Targets<'a, T>) -> Result<Self> {
         if x.nrows() != t.len() {
             return Err(shape_error(

@@ -143,7 +143,7 @@ struct Report {
     iterations: usize,
     iter_per_epoch: usize,
     epochs: Vec<EpochReport>,
-    /// Mean mini-batch loss of the first and last `iter_per_epoch` iterations.
+    /// Mean mini-batch loss of the first and last epoch (see `mean_loss`).
     first_epoch_loss: f64,
     last_epoch_loss: f64,
     seconds: f64,
@@ -432,8 +432,10 @@ fn epoch_line(r: &EpochRecord) -> String {
     format!("{names} | {}", values.join(", "))
 }
 
+/// Mean mini-batch loss of the first (or last) epoch, or of the first (or
+/// last) half of a run shorter than two epochs.
 fn mean_loss(h: &History, first: bool) -> f64 {
-    let k = h.iter_per_epoch.min(h.loss.len()).max(1);
+    let k = h.iter_per_epoch.min(h.loss.len() / 2).max(1);
     let part = if first {
         &h.loss[..k.min(h.loss.len())]
     } else {
@@ -455,7 +457,7 @@ fn final_text(last: &EpochRecord, h: &History, iters: usize, trained: f64, total
     let _ = writeln!(s, ", test acc {}", acc(last.test));
     let _ = writeln!(
         s,
-        "loss: {:.4} (first epoch mean) -> {:.4} (last epoch mean)",
+        "loss: {:.4} (mean of the first epoch) -> {:.4} (of the last)",
         mean_loss(h, true),
         mean_loss(h, false)
     );
@@ -470,8 +472,9 @@ fn final_text(last: &EpochRecord, h: &History, iters: usize, trained: f64, total
     }
     let _ = writeln!(
         s,
-        "time: {trained:.2} s training ({iters} iterations, {} evaluations), {total:.2} s in all",
-        h.epochs.len()
+        "time: {trained:.2} s training ({iters} iterations, {} evaluation{}), {total:.2} s in all",
+        h.epochs.len(),
+        if h.epochs.len() == 1 { "" } else { "s" }
     );
     s
 }
