@@ -230,6 +230,43 @@ pub enum Error {
         /// One error per mirror, in the order they were tried.
         attempts: Vec<Error>,
     },
+    /// A file or a request body is not an image this crate can decode
+    /// (feature `image`: PNG and JPEG).
+    #[cfg(feature = "image")]
+    #[error("cannot decode {what} as an image: {reason}")]
+    ImageDecode {
+        /// The file, or what the bytes were (e.g. `image data`).
+        what: String,
+        /// What the decoder reported.
+        reason: String,
+    },
+    /// An image has more pixels than
+    /// [`MAX_IMAGE_PIXELS`](crate::preprocess::MAX_IMAGE_PIXELS); refused from
+    /// its header, before decoding.
+    #[cfg(feature = "image")]
+    #[error(
+        "{what} is {width}×{height} pixels, over the budget of {max_pixels} pixels; scale it down first"
+    )]
+    ImageTooLarge {
+        /// The file, or what the bytes were.
+        what: String,
+        /// Width in pixels.
+        width: u64,
+        /// Height in pixels.
+        height: u64,
+        /// The budget.
+        max_pixels: u64,
+    },
+    /// Nothing stands out from the background: no digit to classify.
+    #[cfg(feature = "image")]
+    #[error(
+        "the image is blank: its darkest and lightest pixels differ from the background by at most {contrast} of 255 (need {min})",
+        min = crate::preprocess::MIN_CONTRAST
+    )]
+    BlankImage {
+        /// The largest difference from the background level, 0-255.
+        contrast: u8,
+    },
 }
 
 /// `Result` with [`enum@Error`] as the error type.

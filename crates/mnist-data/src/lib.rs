@@ -6,6 +6,8 @@ mod error;
 pub mod fetch;
 mod idx;
 mod load;
+#[cfg(feature = "image")]
+pub mod preprocess;
 
 pub use error::{Error, Result};
 pub use idx::{

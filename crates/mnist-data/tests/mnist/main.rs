@@ -10,6 +10,9 @@ mod fetch;
 mod idx;
 /// `load_split`, `load_mnist` and its four option combinations.
 mod load;
+/// Preprocessing your own digit: synthetic digits against 28×28 pictures.
+#[cfg(feature = "image")]
+mod preprocess;
 /// Parsing never panics, whatever the bytes.
 mod props;
 /// The real MNIST in `NN_DATA_DIR` (skipped when unset).
