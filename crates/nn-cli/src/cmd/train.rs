@@ -544,7 +544,7 @@ mod plot {
     }
 
     pub(super) fn save(history: &History, title: &str, path: &Path) -> CliResult {
-        plotting::save(&Curves { history, title }, path, (1400, 560))?;
+        plotting::save(&Curves { history, title }, path, (1200, 480))?;
         Ok(())
     }
 
@@ -600,6 +600,7 @@ mod plot {
             .label_style(font(15.0))
             .axis_desc_style(font(19.0))
             .bold_line_style(BLACK.mix(0.12))
+            .max_light_lines(1)
             .light_line_style(BLACK.mix(0.04))
             .draw()?;
         Ok(chart)
@@ -691,16 +692,31 @@ mod plot {
             let y_max = finite.iter().copied().fold(0.0, f64::max).max(1e-3) * 1.05;
             let x_max = loss.len().max(2) as f64;
             let mut c = axes(area, 0.0..x_max, 0.0..y_max, ("iteration", "loss"))?;
-            c.draw_series(LineSeries::new(
-                loss.iter()
-                    .enumerate()
-                    .filter(|p| p.1.is_finite())
-                    .map(|(i, &v)| ((i + 1) as f64, v)),
-                TRAIN.mix(0.45).stroke_width(1),
-            ))?
+            // The spread of the mini-batch losses: the lowest and highest of
+            // each of at most 400 runs of iterations, as one band (small
+            // files, and the noise the book's figure shows).
+            let per = loss.len().div_ceil(400).max(1);
+            let mut upper = Vec::new();
+            let mut lower = Vec::new();
+            for (b, run) in loss.chunks(per).enumerate() {
+                let finite = run.iter().copied().filter(|v| v.is_finite());
+                let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(v), hi.max(v))
+                });
+                if lo.is_finite() {
+                    let x = (b * per) as f64 + (run.len() as f64 + 1.0) / 2.0;
+                    upper.push((x, hi));
+                    lower.push((x, lo));
+                }
+            }
+            upper.extend(lower.into_iter().rev());
+            c.draw_series(std::iter::once(Polygon::new(
+                upper,
+                TRAIN.mix(0.45).filled(),
+            )))?
             .label("mini-batch loss")
             .legend(|(x, y)| {
-                PathElement::new([(x, y), (x + 20, y)], TRAIN.mix(0.45).stroke_width(2))
+                Rectangle::new([(x, y - 6), (x + 20, y + 6)], TRAIN.mix(0.45).filled())
             });
             // A running mean (over an epoch, or a 50th of the run if that is
             // longer) shows the trend through the noise.
