@@ -38,6 +38,10 @@ enum Command {
     Descent(cmd::descent::Args),
     /// Draw one of chapter 4's figures to a PNG or SVG file.
     Plot(cmd::plot::Args),
+    /// Classify a picture of your own handwritten digit (PNG or JPEG).
+    Predict(cmd::predict::Args),
+    /// Serve a page to draw digits on, classified as you draw.
+    Serve(cmd::serve::Args),
 }
 
 /// What every subcommand returns: any error, printed as one line by `main`.
@@ -54,6 +58,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Grad(args) => cmd::grad::run(args),
         Command::Descent(args) => cmd::descent::run(args),
         Command::Plot(args) => cmd::plot::run(args),
+        Command::Predict(args) => cmd::predict::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     }
 }
 

@@ -7,6 +7,8 @@ pub(crate) mod fetch;
 pub(crate) mod grad;
 pub(crate) mod gradcheck;
 pub(crate) mod plot;
+pub(crate) mod predict;
+pub(crate) mod serve;
 pub(crate) mod show;
 pub(crate) mod train;
 
