@@ -31,9 +31,21 @@
 //! | 4.4.2 | `numerical_gradient(f, W)` for any shape (`common/gradient.py`) | [`numerical_gradient`], [`numerical_gradient_par`] |
 //! | 4.4.1 | `gradient_descent(f, init_x, lr, step_num)` → `x, x_history` | [`gradient_descent`] → [`Descent`] |
 //! | — | `print(x)` of a float | [`py_repr`] |
+//! | 4.5.1 | `TwoLayerNet(input_size, hidden_size, output_size)`, `params` | [`TwoLayerNet::new`], [`Mlp::params`] |
+//! | 4.5.1 | `predict`, `loss`, `accuracy` | [`Mlp::predict`], [`Mlp::loss`], [`Mlp::accuracy`] |
+//! | 4.5.1 | `numerical_gradient(x, t)` | [`Mlp::numerical_gradient`] (and [`Mlp::numerical_gradient_fast`]) |
+//! | 4.5.1, 5.7 | `gradient(x, t)` (backpropagation) | [`Mlp::gradient`] |
+//! | 4.5.2–4.5.3 | `train_neuralnet.py` | [`train`] with [`TrainConfig`] → [`History`] |
+//! | 5.7.3 | `gradient_check.py` | [`gradient_check`] |
+//! | 6.1 | `SGD`, `Momentum`, `AdaGrad`, `Adam` | [`Optimizer`], [`OptimizerState`] |
 //!
 //! Extra functions for exploring descent: [`saddle`], [`rosenbrock`], and
 //! [`NamedFunction`] to pick one by name.
+//!
+//! Training takes [`Inputs`] (float rows, or `u8` pixels normalised per
+//! batch) and [`Targets`] (labels or rows) as a [`Dataset`]; the network is
+//! the general [`Mlp`] (any depth, sigmoid/ReLU, softmax or identity
+//! output), which converts to `nn_core::Network` for inference and saving.
 #![doc(test(attr(deny(warnings))))]
 
 mod backprop;
