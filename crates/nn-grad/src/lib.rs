@@ -76,5 +76,6 @@ pub use numerical::{
 pub use optim::{Optimizer, OptimizerState};
 pub use repr::py_repr;
 pub use train::{
-    EpochRecord, GradientMethod, History, Metrics, Progress, TrainConfig, TrainSets, evaluate, train,
+    EpochRecord, GradientMethod, History, Metrics, Progress, TrainConfig, TrainSets, evaluate,
+    train,
 };
