@@ -63,12 +63,14 @@ where
     S: Data<Elem = T>,
     D: Dimension,
 {
-    let mut y = x.to_owned();
-    match y.as_slice_memory_order_mut() {
-        Some(s) => crate::kernel::sigmoid_slice(s),
-        None => y.mapv_inplace(sigmoid_scalar),
+    match x.as_slice_memory_order() {
+        // Same memory order in and out: one vectorised pass.
+        Some(s) if x.is_standard_layout() => {
+            Array::from_shape_vec(x.raw_dim(), crate::kernel::sigmoid_map(s))
+                .expect("as many values as the shape holds")
+        }
+        _ => x.mapv(sigmoid_scalar),
     }
-    y
 }
 
 /// `1 / (1 + exp(−x))` for one value, with the same `exp` as the vectorised

@@ -76,32 +76,57 @@ fn activate<T: Float>(h: Activation, a: &mut [T]) {
     }
 }
 
-/// Softmax of one row in place: `exp(a − max) / Σ exp(a − max)`.
+/// Softmax of one row in place: `exp(a − max) / Σ exp(a − max)`. The
+/// maximum and the sum run over eight lanes at a time (a NaN is skipped by
+/// the maximum, as by a sequential fold, and then makes the row NaN).
 #[inline(always)]
 fn softmax_lane<T: Float>(a: &mut [T]) {
-    let max = a
-        .iter()
-        .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
-    let mut sum = T::zero();
-    for v in a.iter_mut() {
-        let e = (*v - max).exp_lane();
-        *v = e;
-        sum += e;
+    let mut maxes = [T::neg_infinity(); 8];
+    let mut chunks = a.chunks_exact(8);
+    for c in &mut chunks {
+        for (m, &v) in maxes.iter_mut().zip(c) {
+            *m = if v > *m { v } else { *m };
+        }
     }
+    let max = chunks
+        .remainder()
+        .iter()
+        .chain(&maxes)
+        .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
+    a.iter_mut().for_each(|v| *v = (*v - max).exp_lane());
+    let mut sums = [T::zero(); 8];
+    let mut chunks = a.chunks_exact(8);
+    for c in &mut chunks {
+        for (s, &v) in sums.iter_mut().zip(c) {
+            *s += v;
+        }
+    }
+    let sum = chunks
+        .remainder()
+        .iter()
+        .chain(&sums)
+        .fold(T::zero(), |s, &v| s + v);
     a.iter_mut().for_each(|v| *v /= sum);
 }
 
-/// [`crate::sigmoid`] over a slice, in place, at the machine's best width.
-pub(crate) fn sigmoid_slice<T: Float>(a: &mut [T]) {
-    struct Op<'a, T>(&'a mut [T]);
+/// [`crate::sigmoid`] of a slice into a new vector, at the machine's best
+/// width.
+pub(crate) fn sigmoid_map<T: Float>(x: &[T]) -> Vec<T> {
+    struct Op<'a, T>(&'a [T]);
     impl<T: Float> pulp::WithSimd for Op<'_, T> {
-        type Output = ();
+        type Output = Vec<T>;
         #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, _: S) {
-            activate(Activation::Sigmoid, self.0);
+        fn with_simd<S: pulp::Simd>(self, _: S) -> Vec<T> {
+            // A plain loop: `collect` would call a function compiled
+            // without the instruction set chosen here.
+            let mut out = vec![T::zero(); self.0.len()];
+            for (o, &v) in out.iter_mut().zip(self.0) {
+                *o = sigmoid_lane(v);
+            }
+            out
         }
     }
-    pulp::Arch::new().dispatch(Op(a));
+    pulp::Arch::new().dispatch(Op(x))
 }
 
 /// [`crate::softmax`] of each consecutive `width`-long row of `a`, in place.
