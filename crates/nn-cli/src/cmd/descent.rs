@@ -63,6 +63,14 @@ pub(crate) fn run(args: Args) -> CliResult {
 /// Checks the arguments and runs the descent.
 fn descend(args: &Args) -> CliResult<Descent<f64>> {
     args.function.check_dim(args.init.len())?;
+    if !args.init.iter().chain([&args.lr]).all(|v| v.is_finite()) {
+        return Err(format!(
+            "--init and --lr must be finite numbers, got {} and {}",
+            py_list(args.init.iter().copied()),
+            py_repr(args.lr)
+        )
+        .into());
+    }
     if args.plot.is_some() && args.init.len() != 2 {
         return Err(format!(
             "--plot draws functions of two variables, the point has {} coordinates",
@@ -442,6 +450,8 @@ mod tests {
                 "50",
             ],
             &["--function", "saddle", "--init=1"],
+            &["--init=nan,1"],
+            &["--lr=inf"],
         ]
         .iter()
         .map(|args| format!("$ nn descent {}\n{}", args.join(" "), nn_descent(args)))

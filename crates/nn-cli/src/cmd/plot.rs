@@ -197,6 +197,10 @@ pub(crate) struct Tangent {
     function: NamedFunction,
     x: f64,
     line: TangentLine<f64>,
+    /// The plotted interval of x and the samples of the curve and the line.
+    range: (f64, f64),
+    curve: Vec<(f64, f64)>,
+    tangent: Vec<(f64, f64)>,
 }
 
 impl Tangent {
@@ -211,8 +215,33 @@ impl Tangent {
         if !x.is_finite() {
             return Err(format!("--x must be a finite number, not {}", py_repr(x)).into());
         }
-        let line = tangent_line(|t| function.eval(&array![t]), x);
-        Ok(Self { function, x, line })
+        let f = |t: f64| function.eval(&array![t]);
+        let line = tangent_line(f, x);
+        // The book draws x in [0, 20); keep the point well inside.
+        let range = ((x - 5.0).min(0.0), (x + 5.0).max(20.0));
+        // Few points: plotters' wide lines show a kink at every joint.
+        let xs = plotting::linspace(&(range.0..range.1), 41);
+        let curve: Vec<(f64, f64)> = xs.iter().map(|&t| (t, f(t))).collect();
+        let tangent: Vec<(f64, f64)> = [range.0, range.1]
+            .iter()
+            .map(|&t| (t, line.at(t)))
+            .collect();
+        if curve.iter().chain(&tangent).any(|p| !p.1.is_finite()) {
+            return Err(format!(
+                "f or its tangent overflows between x = {} and {}: pick a smaller --x",
+                py_repr(range.0),
+                py_repr(range.1)
+            )
+            .into());
+        }
+        Ok(Self {
+            function,
+            x,
+            line,
+            range,
+            curve,
+            tangent,
+        })
     }
 }
 
@@ -222,12 +251,8 @@ impl Figure for Tangent {
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let f = |t: f64| self.function.eval(&array![t]);
-        // The book draws x in [0, 20); keep the point well inside.
-        let (lo, hi) = ((self.x - 5.0).min(0.0), (self.x + 5.0).max(20.0));
-        // Few points: plotters' wide lines show a kink at every joint.
-        let xs = plotting::linspace(&(lo..hi), 41);
-        let curve: Vec<(f64, f64)> = xs.iter().map(|&t| (t, f(t))).collect();
-        let line: Vec<(f64, f64)> = [lo, hi].iter().map(|&t| (t, self.line.at(t))).collect();
+        let (lo, hi) = self.range;
+        let (curve, line) = (self.curve.clone(), self.tangent.clone());
         let (ymin, ymax) = curve
             .iter()
             .chain(&line)
@@ -270,10 +295,16 @@ impl Figure for Tangent {
         let touch = (self.x, f(self.x));
         chart
             .draw_series(std::iter::once(Circle::new(touch, 6, BLACK.filled())))?
-            .label(format!("({}, {})", py_repr(touch.0), py_repr(touch.1)))
+            .label(format!("({}, {})", rounded(touch.0), rounded(touch.1)))
             .legend(move |(x, y)| Circle::new((x + 12, y), 5, BLACK.filled()));
         plotting::legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
+}
+
+/// `v` rounded to six decimals for a label, printed as Python would.
+fn rounded(v: f64) -> String {
+    let r = (v * 1e6).round() / 1e6;
+    py_repr(if r.is_finite() { r } else { v })
 }
 
 #[cfg(test)]
@@ -387,6 +418,10 @@ mod tests {
         check(
             Tangent::new(NamedFunction::Quadratic, f64::NAN).map(drop),
             "--x must be a finite number, not nan",
+        );
+        check(
+            Tangent::new(NamedFunction::Quadratic, 1e300).map(drop),
+            "f or its tangent overflows between x = 0.0 and 1e+300: pick a smaller --x",
         );
         let missing = dir.path().join("no/such/dir/t.png");
         assert!(plotting::save(&figure, &missing, Tangent::SIZE).is_err());
