@@ -2,13 +2,16 @@
 //!
 //! A thin conductor in the style of matklad's cargo-xtask: it builds the `nn`
 //! binary, drives it (`nn fetch`, `nn eval`) and runs the end-to-end test
-//! package with the data directory set. It has no dependency but
-//! `mnist-data` (for the one data-directory rule), so it compiles quickly.
+//! package with the data directory set; `bench` runs the Rust benchmarks
+//! and the NumPy reference in turn. It has no dependency but `mnist-data`
+//! (for the one data-directory rule), so it compiles quickly.
 
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+mod bench;
 
 const HELP: &str = "\
 cargo xtask <task> [options]
@@ -17,13 +20,26 @@ tasks:
   eval          fetch the test set and the book's sample_weight.pkl, evaluate
                 the 784-50-100-10 network (the book's Accuracy:0.9352) and run
                 the snapshot-tested end-to-end checks
+  bench         time the book's workloads in Rust and, when a Python with
+                NumPy is at hand, in the NumPy reference bench/numpy_reference.py,
+                in turn on this machine; check that both compute the same
+                values; print the table of medians (see BENCHMARKS.md)
   help          this text
 
-options (eval):
+options (eval, bench):
   --mirror URL_OR_DIR   fetch from this mirror instead of the internet
                         (also NN_MIRROR), e.g. ../shared/data
   --data-dir DIR        where the data lives (also NN_DATA_DIR; default: the
                         platform cache directory)
+
+options (bench):
+  --python PATH         the Python to run NumPy with (default: target/bench-venv,
+                        created from PyPI when python3 is on PATH)
+  --no-python           the Rust column only
+  --rounds N            alternating rounds per row (default 5; 3 for the
+                        half-minute rows)
+  --quick               skip the numerical gradients and the training runs
+  --out FILE            also write the table there (default target/bench/results.md)
 ";
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -34,6 +50,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match task.as_deref() {
         Some("eval") => eval(&rest),
+        Some("bench") => bench::bench(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
