@@ -404,6 +404,22 @@ impl<'a, T: Float> Dataset<'a, T> {
         }
     }
 
+    /// [`Dataset::packed`], reusing the packing of `other` when both sets
+    /// are parts of the same pixel array (a training/validation split).
+    pub(crate) fn packed_like(&self, other: &Self) -> Self {
+        match (self.x, other.x, &other.packed) {
+            (Inputs::Pixels(a), Inputs::Pixels(b), Some(p))
+                if a.as_ptr() == b.as_ptr() && a.dim() == b.dim() && a.strides() == b.strides() =>
+            {
+                Self {
+                    packed: Some(Arc::clone(p)),
+                    ..self.clone()
+                }
+            }
+            _ => self.packed(),
+        }
+    }
+
     /// The row of `x`/`t` of sample `i` of the set.
     pub(crate) fn row(&self, i: usize) -> usize {
         self.rows.as_ref().map_or(i, |r| r[i])

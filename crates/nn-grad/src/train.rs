@@ -343,10 +343,11 @@ where
     // only the non-zeros.
     let packed_sets;
     let sets = if matches!(sets.train.inputs(), crate::Inputs::Pixels(_)) {
+        let train = sets.train.packed();
         packed_sets = TrainSets {
-            train: sets.train.packed(),
-            validation: sets.validation.as_ref().map(Dataset::packed),
-            test: sets.test.as_ref().map(Dataset::packed),
+            validation: sets.validation.as_ref().map(|v| v.packed_like(&train)),
+            test: sets.test.as_ref().map(|t| t.packed_like(&train)),
+            train,
         };
         &packed_sets
     } else {
