@@ -8,3 +8,7 @@ mod mnist;
 mod inference;
 // The `nn` binary itself: the eval report, snapshot-tested.
 mod cli;
+// `nn predict` on digits rendered from the bundled font, and its errors.
+mod predict;
+// `nn serve` in headless Chromium: digits drawn with the mouse (NN_WEB_CHECK=1).
+mod web;

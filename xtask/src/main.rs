@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod web;
 
 const HELP: &str = "\
 cargo xtask <task> [options]
@@ -24,9 +25,12 @@ tasks:
                 NumPy is at hand, in the NumPy reference bench/numpy_reference.py,
                 in turn on this machine; check that both compute the same
                 values; print the table of medians (see BENCHMARKS.md)
+  web-check     draw digits on the `nn serve` page in headless Chromium and
+                check the verdicts it shows (installs chromium and
+                chromium-driver with apt-get when missing)
   help          this text
 
-options (eval, bench):
+options (eval, bench, web-check):
   --mirror URL_OR_DIR   fetch from this mirror instead of the internet
                         (also NN_MIRROR), e.g. ../shared/data
   --data-dir DIR        where the data lives (also NN_DATA_DIR; default: the
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
     let result = match task.as_deref() {
         Some("eval") => eval(&rest),
         Some("bench") => bench::bench(&rest),
+        Some("web-check") => web::web_check(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
