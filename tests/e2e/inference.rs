@@ -61,7 +61,7 @@ fn first_test_image_probabilities_match_numpy() {
     let lines: Vec<String> = y
         .iter()
         .enumerate()
-        .map(|(k, p)| format!("{k}: {p:.4e}"))
+        .map(|(k, p)| format!("{k}: {p:.2e}"))
         .collect();
     insta::assert_snapshot!("first_test_image_probabilities", lines.join("\n"));
 }
