@@ -42,12 +42,26 @@ pub(crate) mod sealed {
     pub trait Sealed: Copy {
         /// `eˣ` in a form the compiler can vectorise: no call, no branch.
         fn exp_lane(self) -> Self;
+
+        /// Bit `i` set when `c[i] != 0` (NaN counts as non-zero), with AVX.
+        #[cfg(target_arch = "x86_64")]
+        fn nonzero_mask8(simd: pulp::x86::V3, c: &[Self; 8]) -> u32;
     }
 
     impl Sealed for f32 {
         #[inline(always)]
         fn exp_lane(self) -> f32 {
             crate::kernel::exp_f32(self)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[inline(always)]
+        fn nonzero_mask8(simd: pulp::x86::V3, c: &[f32; 8]) -> u32 {
+            use core::arch::x86_64::{__m256, _CMP_NEQ_UQ};
+            let v: __m256 = pulp::cast(*c);
+            let zero = simd.avx._mm256_setzero_ps();
+            let ne = simd.avx._mm256_cmp_ps::<_CMP_NEQ_UQ>(v, zero);
+            simd.avx._mm256_movemask_ps(ne) as u32
         }
     }
 
@@ -57,6 +71,17 @@ pub(crate) mod sealed {
         #[inline(always)]
         fn exp_lane(self) -> f64 {
             self.exp()
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[inline(always)]
+        fn nonzero_mask8(simd: pulp::x86::V3, c: &[f64; 8]) -> u32 {
+            use core::arch::x86_64::{__m256d, _CMP_NEQ_UQ};
+            let [lo, hi]: [__m256d; 2] = pulp::cast(*c);
+            let zero = simd.avx._mm256_setzero_pd();
+            let lo = simd.avx._mm256_cmp_pd::<_CMP_NEQ_UQ>(lo, zero);
+            let hi = simd.avx._mm256_cmp_pd::<_CMP_NEQ_UQ>(hi, zero);
+            (simd.avx._mm256_movemask_pd(lo) | simd.avx._mm256_movemask_pd(hi) << 4) as u32
         }
     }
 }

@@ -180,8 +180,6 @@ impl<T: Float> Packed<T> {
 pub(crate) struct Scratch<T> {
     /// Indices of the non-zeros of the current group's inputs, a row each.
     first: Vec<u32>,
-    /// Indices of the current hidden layer input's non-zeros.
-    idx: Vec<u32>,
     /// The current group's inputs, when the caller's rows are not contiguous.
     rows: Vec<T>,
     /// Layer outputs, ping-ponged.
@@ -210,28 +208,37 @@ fn dispatch<Op: WithFma>(op: Op) -> Op::Output {
         type Output = Op::Output;
         #[inline(always)]
         fn with_simd<S: pulp::Simd>(self, _: S) -> Op::Output {
-            self.0.run::<false>()
+            self.0.run::<false>(None)
         }
     }
-    struct Fused<Op>(Op);
+    #[cfg(target_arch = "x86_64")]
+    struct Fused<Op>(Op, pulp::x86::V3);
+    #[cfg(target_arch = "x86_64")]
     impl<Op: WithFma> pulp::WithSimd for Fused<Op> {
         type Output = Op::Output;
         #[inline(always)]
         fn with_simd<S: pulp::Simd>(self, _: S) -> Op::Output {
-            self.0.run::<true>()
+            self.0.run::<true>(Some(self.1))
         }
     }
     match pulp::Arch::new() {
         #[cfg(target_arch = "x86_64")]
-        pulp::Arch::V3(simd) => pulp::Simd::vectorize(simd, Fused(op)),
+        pulp::Arch::V3(simd) => pulp::Simd::vectorize(simd, Fused(op, simd)),
         arch => arch.dispatch(Plain(op)),
     }
 }
 
+/// The AVX2 token on x86-64 machines that have it, for the few steps that
+/// need an instruction the compiler does not find by itself.
+#[cfg(target_arch = "x86_64")]
+type Avx2 = Option<pulp::x86::V3>;
+#[cfg(not(target_arch = "x86_64"))]
+type Avx2 = Option<std::convert::Infallible>;
+
 /// A computation for [`dispatch`]; `run` must be `#[inline(always)]`.
 trait WithFma {
     type Output;
-    fn run<const FMA: bool>(self) -> Self::Output;
+    fn run<const FMA: bool>(self, avx2: Avx2) -> Self::Output;
 }
 
 impl<T: Float> Forward<'_, T> {
@@ -252,7 +259,7 @@ impl<T: Float> Forward<'_, T> {
         impl<T: Float, F: FnMut(usize, &[T])> WithFma for Op<'_, '_, T, F> {
             type Output = ();
             #[inline(always)]
-            fn run<const FMA: bool>(self) {
+            fn run<const FMA: bool>(self, avx2: Avx2) {
                 let Op {
                     f,
                     x,
@@ -267,11 +274,10 @@ impl<T: Float> Forward<'_, T> {
                         v.resize(room, T::zero());
                     }
                 }
-                if scratch.idx.len() < room {
-                    scratch.idx.resize(room, 0);
-                }
-                if scratch.first.len() < GROUP * cols {
-                    scratch.first.resize(GROUP * cols, 0);
+                // Each row's indices get 8 entries of room.
+                let room_first = cols + 8;
+                if scratch.first.len() < GROUP * room_first {
+                    scratch.first.resize(GROUP * room_first, 0);
                 }
                 let contiguous = x.as_slice().is_some() || x.nrows() <= 1;
                 if !contiguous && scratch.rows.len() < GROUP * cols {
@@ -291,21 +297,22 @@ impl<T: Float> Forward<'_, T> {
                                 dst
                             }
                         };
-                        counts[r] = nonzeros(input, &mut first[r * cols..(r + 1) * cols]);
+                        counts[r] =
+                            nonzeros(avx2, input, &mut first[r * room_first..][..room_first]);
                     }
                     for (r, row) in group.rows().into_iter().enumerate() {
                         let input = match row.as_slice() {
                             Some(v) => v,
                             None => &scratch.rows[r * cols..(r + 1) * cols],
                         };
-                        let first = &scratch.first[r * cols..][..counts[r]];
-                        let y = f.row::<FMA>(
-                            input,
-                            first,
-                            &mut scratch.idx,
-                            &mut scratch.a,
-                            &mut scratch.b,
-                        );
+                        // While this row computes, the same row of the next
+                        // group comes from memory (x is read only once).
+                        let ahead = (g + 1) * GROUP + r;
+                        if ahead < x.nrows() {
+                            prefetch(avx2, x.row(ahead));
+                        }
+                        let first = &scratch.first[r * room_first..][..counts[r]];
+                        let y = f.row::<FMA>(input, first, &mut scratch.a, &mut scratch.b);
                         sink(g * GROUP + r, y);
                     }
                 }
@@ -326,29 +333,29 @@ impl<T: Float> Forward<'_, T> {
         &self,
         input: &[T],
         first: &[u32],
-        idx: &mut [u32],
         a: &'s mut [T],
         b: &'s mut [T],
     ) -> &'s [T] {
         let last = self.layers.len() - 1;
         let (mut out, mut prev) = (&mut a[..], &mut b[..]);
         for (l, layer) in self.layers.iter().enumerate() {
-            let (z, nz): (&[T], &[u32]) = if l == 0 {
-                (input, first)
-            } else {
+            if l > 0 {
                 std::mem::swap(&mut out, &mut prev);
+            }
+            let o = &mut out[..layer.stride];
+            o.copy_from_slice(&layer.b);
+            if l == 0 {
+                weighted_rows_add::<T, FMA, false>(first, input, &layer.w, layer.stride, o);
+            } else {
+                // Hidden values are rarely zero: every row of W, no indices.
                 let z = &prev[..self.layers[l - 1].outputs];
-                let n = nonzeros(z, idx);
-                (z, &idx[..n])
-            };
-            let out = &mut out[..layer.stride];
-            out.copy_from_slice(&layer.b);
-            weighted_rows_add::<T, FMA>(nz, z, &layer.w, layer.stride, out);
-            let out = &mut out[..layer.outputs];
+                weighted_rows_add::<T, FMA, true>(&[], z, &layer.w, layer.stride, o);
+            }
             if l < last {
-                activate(self.hidden, out);
+                // The padding too (never read): whole registers only.
+                activate(self.hidden, o);
             } else if self.output == Output::Softmax {
-                softmax_lane(out);
+                softmax_lane(&mut o[..layer.outputs]);
             }
         }
         let outputs = self.layers[last].outputs;
@@ -360,17 +367,70 @@ impl<T: Float> Forward<'_, T> {
     }
 }
 
-/// The indices of the non-zero entries of `x`, in increasing order, written
-/// to the front of `idx` (at least `x.len()` long); returns how many. A
-/// chunk of eight zeros costs one vector test; other chunks are compacted
-/// without branches.
+/// Asks for `row` to be brought into the level-2 cache, a hint that never
+/// fails; nothing happens without AVX2 or when the row is not contiguous.
 #[inline(always)]
-fn nonzeros<T: Float>(x: &[T], idx: &mut [u32]) -> usize {
-    let idx = &mut idx[..x.len()];
+fn prefetch<T>(avx2: Avx2, row: ndarray::ArrayView1<'_, T>) {
+    #[cfg(target_arch = "x86_64")]
+    if let (Some(simd), Some(v)) = (avx2, row.as_slice()) {
+        let p = v.as_ptr().cast::<i8>();
+        for offset in (0..size_of_val(v)).step_by(64) {
+            simd.sse
+                ._mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T1 }>(p.wrapping_add(offset));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (avx2, row);
+}
+
+/// `NZ_LUT[m]` lists the positions of the set bits of `m`, lowest first.
+#[cfg(target_arch = "x86_64")]
+static NZ_LUT: [[u32; 8]; 256] = {
+    let mut t = [[0u32; 8]; 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut i, mut k) = (0, 0);
+        while i < 8 {
+            if m & (1 << i) != 0 {
+                t[m][k] = i as u32;
+                k += 1;
+            }
+            i += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
+/// The indices of the non-zero entries of `x`, in increasing order, written
+/// to the front of `idx` (at least `x.len() + 8` long); returns how many.
+/// With AVX2, eight entries at a time and without branches: a bit mask of
+/// the non-zeros picks their positions from a table. Otherwise a chunk of
+/// eight zeros costs one test and other chunks are compacted one by one.
+#[inline(always)]
+fn nonzeros<T: Float>(avx2: Avx2, x: &[T], idx: &mut [u32]) -> usize {
+    let idx = &mut idx[..x.len() + 8];
     let zero = T::zero();
     let mut k = 0;
     let mut start = 0u32;
     let mut chunks = x.chunks_exact(8);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = avx2 {
+        use core::arch::x86_64::__m256i;
+        for c in &mut chunks {
+            let m = T::nonzero_mask8(simd, c.try_into().expect("8 entries"));
+            let at: __m256i = pulp::cast(NZ_LUT[m as usize]);
+            let at = simd
+                .avx2
+                ._mm256_add_epi32(at, simd.avx._mm256_set1_epi32(start as i32));
+            let dst: &mut [u32; 8] = (&mut idx[k..k + 8]).try_into().expect("room");
+            *dst = pulp::cast(at);
+            k += m.count_ones() as usize;
+            start += 8;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = avx2;
     for c in &mut chunks {
         let any = (c[0] != zero)
             | (c[1] != zero)
@@ -402,7 +462,7 @@ fn nonzeros<T: Float>(x: &[T], idx: &mut [u32]) -> usize {
 /// sums (terms alternate between them), so that enough multiply-adds are in
 /// flight to hide their latency.
 #[inline(always)]
-fn weighted_rows_add<T: Float, const FMA: bool>(
+fn weighted_rows_add<T: Float, const FMA: bool, const DENSE: bool>(
     idx: &[u32],
     x: &[T],
     w: &[T],
@@ -416,22 +476,22 @@ fn weighted_rows_add<T: Float, const FMA: bool>(
         let f32s = size_of::<T>() == 4;
         let a = (idx, x, w, stride, col);
         match (f32s, regs) {
-            (true, 1) => block::<T, 8, 4, FMA>(a, out),
-            (true, 2) => block::<T, 16, 4, FMA>(a, out),
-            (true, 3) => block::<T, 24, 4, FMA>(a, out),
-            (true, 4) => block::<T, 32, 2, FMA>(a, out),
-            (true, 5) => block::<T, 40, 2, FMA>(a, out),
-            (true, 6) => block::<T, 48, 2, FMA>(a, out),
-            (true, 7) => block::<T, 56, 2, FMA>(a, out),
-            (true, _) => block::<T, 64, 1, FMA>(a, out),
-            (false, 1) => block::<T, 4, 4, FMA>(a, out),
-            (false, 2) => block::<T, 8, 4, FMA>(a, out),
-            (false, 3) => block::<T, 12, 4, FMA>(a, out),
-            (false, 4) => block::<T, 16, 2, FMA>(a, out),
-            (false, 5) => block::<T, 20, 2, FMA>(a, out),
-            (false, 6) => block::<T, 24, 2, FMA>(a, out),
-            (false, 7) => block::<T, 28, 2, FMA>(a, out),
-            (false, _) => block::<T, 32, 1, FMA>(a, out),
+            (true, 1) => block::<T, DENSE, 8, 4, FMA>(a, out),
+            (true, 2) => block::<T, DENSE, 16, 4, FMA>(a, out),
+            (true, 3) => block::<T, DENSE, 24, 4, FMA>(a, out),
+            (true, 4) => block::<T, DENSE, 32, 2, FMA>(a, out),
+            (true, 5) => block::<T, DENSE, 40, 2, FMA>(a, out),
+            (true, 6) => block::<T, DENSE, 48, 2, FMA>(a, out),
+            (true, 7) => block::<T, DENSE, 56, 2, FMA>(a, out),
+            (true, _) => block::<T, DENSE, 64, 1, FMA>(a, out),
+            (false, 1) => block::<T, DENSE, 4, 4, FMA>(a, out),
+            (false, 2) => block::<T, DENSE, 8, 4, FMA>(a, out),
+            (false, 3) => block::<T, DENSE, 12, 4, FMA>(a, out),
+            (false, 4) => block::<T, DENSE, 16, 2, FMA>(a, out),
+            (false, 5) => block::<T, DENSE, 20, 2, FMA>(a, out),
+            (false, 6) => block::<T, DENSE, 24, 2, FMA>(a, out),
+            (false, 7) => block::<T, DENSE, 28, 2, FMA>(a, out),
+            (false, _) => block::<T, DENSE, 32, 1, FMA>(a, out),
         }
         col += regs * lanes;
     }
@@ -441,7 +501,7 @@ fn weighted_rows_add<T: Float, const FMA: bool>(
 /// the `q`-th index of `idx` goes to sum `q mod P`, and the sums are added
 /// in order at the end (the first starts from `out`).
 #[inline(always)]
-fn block<T: Float, const B: usize, const P: usize, const FMA: bool>(
+fn block<T: Float, const DENSE: bool, const B: usize, const P: usize, const FMA: bool>(
     (idx, x, w, stride, col): (&[u32], &[T], &[T], usize, usize),
     out: &mut [T],
 ) {
@@ -463,14 +523,27 @@ fn block<T: Float, const B: usize, const P: usize, const FMA: bool>(
     };
     let mut acc = [[T::zero(); B]; P];
     acc[0] = *out;
-    let mut chunks = idx.chunks_exact(P);
-    for c in &mut chunks {
-        for p in 0..P {
-            step::<T, B, FMA>(&mut acc[p], x[c[p] as usize], row(c[p]));
+    if DENSE {
+        let mut xs = x.chunks_exact(P);
+        for (q, xc) in (&mut xs).enumerate() {
+            for p in 0..P {
+                step::<T, B, FMA>(&mut acc[p], xc[p], row((q * P + p) as u32));
+            }
         }
-    }
-    for (p, &i) in chunks.remainder().iter().enumerate() {
-        step::<T, B, FMA>(&mut acc[p], x[i as usize], row(i));
+        let done = x.len() - xs.remainder().len();
+        for (p, &v) in xs.remainder().iter().enumerate() {
+            step::<T, B, FMA>(&mut acc[p], v, row((done + p) as u32));
+        }
+    } else {
+        let mut chunks = idx.chunks_exact(P);
+        for c in &mut chunks {
+            for p in 0..P {
+                step::<T, B, FMA>(&mut acc[p], x[c[p] as usize], row(c[p]));
+            }
+        }
+        for (p, &i) in chunks.remainder().iter().enumerate() {
+            step::<T, B, FMA>(&mut acc[p], x[i as usize], row(i));
+        }
     }
     let (first, rest) = acc.split_at_mut(1);
     for partial in rest {
@@ -515,7 +588,16 @@ mod tests {
             .map(|i| if i % 3 == 0 { i as f32 } else { 0.0 })
             .collect();
         let mut idx = vec![0; 29];
-        let n = nonzeros(&x, &mut idx);
+        let n = nonzeros(None, &x, &mut idx);
+        assert_eq!(idx[..n], [3, 6, 9, 12, 15, 18]);
+        #[cfg(target_arch = "x86_64")]
+        if let Some(simd) = pulp::x86::V3::try_new() {
+            let n = nonzeros(Some(simd), &x, &mut idx);
+            assert_eq!(idx[..n], [3, 6, 9, 12, 15, 18]);
+            let y: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+            let n = nonzeros(Some(simd), &y, &mut idx);
+            assert_eq!(idx[..n], [3, 6, 9, 12, 15, 18]);
+        }
         assert_eq!(idx[..n], [3, 6, 9, 12, 15, 18]);
     }
 
@@ -535,9 +617,12 @@ mod tests {
                     .collect();
                 let p = Packed::new(&layer);
                 let mut idx = vec![0; k + 8];
-                let n = nonzeros(&x, &mut idx);
+                let n = nonzeros(None, &x, &mut idx);
                 let mut out = p.b.clone();
-                weighted_rows_add::<T, false>(&idx[..n], &x, &p.w, p.stride, &mut out);
+                weighted_rows_add::<T, false, false>(&idx[..n], &x, &p.w, p.stride, &mut out);
+                let mut dense = p.b.clone();
+                weighted_rows_add::<T, true, true>(&[], &x, &p.w, p.stride, &mut dense);
+                assert_eq!(dense, out, "dense and sparse, width {width}");
                 for (j, o) in out.iter().enumerate() {
                     let mut expect = if j < width { layer.bias[j] } else { T::zero() };
                     for (i, &xi) in x.iter().enumerate() {
