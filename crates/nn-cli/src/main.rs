@@ -64,6 +64,7 @@ fn run(cli: Cli) -> CliResult {
 }
 
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,6 +73,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `nn train --json | head -c 100` closes our stdout early. Rust ignores
+/// SIGPIPE, so `println!` then panics with "failed printing to stdout:
+/// Broken pipe". Like a C tool killed by SIGPIPE, end quietly with status
+/// 141 (128 + SIGPIPE) instead of printing a panic; any other panic keeps
+/// the default report.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// `outer: inner: innermost`, skipping a source whose text the outer message
