@@ -181,11 +181,14 @@ pub(crate) fn build_nn(root: &Path) -> Result<PathBuf> {
         ],
         &[],
     )?;
-    let target_dir =
-        env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    Ok(target_dir
+    Ok(target_dir(root)
         .join("release")
         .join(format!("nn{}", env::consts::EXE_SUFFIX)))
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR` or `<root>/target`.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
 fn step(what: &str) {

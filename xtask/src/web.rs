@@ -12,32 +12,15 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::{Result, cargo, parse_data_options, project_root, run, step};
+use crate::{Result, build_nn, cargo, parse_data_options, project_root, run, step, target_dir};
 
 pub(crate) fn web_check(args: &[String]) -> Result {
     let opts = parse_data_options(args)?;
     let root = project_root();
     let (chrome, chromedriver) = browser()?;
 
-    step("building the nn binary (release)");
-    cargo(
-        &root,
-        &[
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "nn-cli",
-            "--bin",
-            "nn",
-        ],
-        &[],
-    )?;
-    let target_dir =
-        env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let nn = target_dir
-        .join("release")
-        .join(format!("nn{}", env::consts::EXE_SUFFIX));
+    let nn = build_nn(&root)?;
+    let target_dir = target_dir(&root);
 
     let data = opts.data_dir.display().to_string();
     step(&format!("fetching the book's weights into {data}"));

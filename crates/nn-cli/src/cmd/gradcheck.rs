@@ -21,7 +21,7 @@ pub(crate) struct Args {
     /// Directory with the MNIST files [default: $NN_DATA_DIR, else the platform cache dir].
     #[arg(long)]
     pub(crate) data_dir: Option<PathBuf>,
-    /// Number of training images (the book takes x_train[:3]).
+    /// Number of training images (the book takes `x_train[:3]`).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub(crate) batch: u64,
     /// Hidden layer width of the TwoLayerNet.
