@@ -21,10 +21,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use mnist_data::Split;
-use ndarray::{Array1, Array2, ArrayView2, Axis, s};
+use ndarray::{Array1, Array2, ArrayView2, s};
 use nn_core::{Activation, Network, Output, sigmoid, softmax};
-use nn_grad::{Gradients, Mlp, Optimizer, OptimizerState};
-use rand::{Rng, SeedableRng};
+use nn_grad::{
+    Dataset, Gradients, Inputs, Mlp, Optimizer, OptimizerState, Targets, TrainConfig, TrainSets,
+    train as train_loop,
+};
+use rand::SeedableRng;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -219,21 +222,36 @@ fn time_task(name: &str, dir: &Path, n: usize, warmup: usize) -> Result<Vec<f64>
             times
         }
         "train-step" => {
-            // One iteration of train_neuralnet.py: draw a batch of 100 with
-            // replacement, backprop, SGD step, loss of the batch.
+            // One iteration of train_neuralnet.py as `nn train` runs it
+            // (f64, batches of 100 drawn from the 60 000 raw-pixel images,
+            // backprop, SGD, loss): training runs of 600 and of 1
+            // iterations both evaluate once at i = 0, so their difference
+            // over 599 is one iteration without the evaluation.
             let train = mnist_data::load_split(dir, Split::Train)?;
-            let x = train.normalized_images();
-            let mut net = two_layer(784, 50)?;
-            let mut state = OptimizerState::new(Optimizer::Sgd { lr: 0.1 }, &net)?;
-            let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-            repeat(n, warmup, || {
-                let rows: Vec<usize> = (0..100).map(|_| rng.random_range(0..x.nrows())).collect();
-                let xb = x.select(Axis(0), &rows).mapv(f64::from);
-                let tb: Vec<usize> = rows.iter().map(|&r| usize::from(train.labels[r])).collect();
-                let g = net.gradient(&xb, &tb).expect("shapes");
-                state.update(&mut net, &g).expect("shapes");
-                black_box(net.loss(&xb, &tb).expect("shapes"));
-            })
+            let labels: Vec<usize> = train.labels.iter().map(|&l| usize::from(l)).collect();
+            let sets = TrainSets {
+                train: Dataset::new(
+                    Inputs::<f64>::pixels(train.images.view()),
+                    Targets::from(&labels),
+                )?,
+                validation: None,
+                test: None,
+            };
+            let run = |iters: usize| -> f64 {
+                let mut net = two_layer(784, 50).expect("valid sizes");
+                let config = TrainConfig {
+                    iters,
+                    ..TrainConfig::default()
+                };
+                let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+                let start = Instant::now();
+                black_box(train_loop(&mut net, &sets, &config, &mut rng, |_| ()).expect("fits"));
+                start.elapsed().as_secs_f64()
+            };
+            (0..warmup + n)
+                .map(|_| (run(600) - run(1)) / 599.0)
+                .skip(warmup)
+                .collect()
         }
         "numgrad" | "numgrad-fast" => {
             let (x, t) = train_head(dir, 100)?;

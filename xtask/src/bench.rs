@@ -501,11 +501,11 @@ pub(crate) fn bench(args: &[String]) -> Result {
             "",
         ),
         (
-            "one training iteration (batch 100, backprop, SGD)",
+            "one training iteration (batch 100, backprop, SGD; f64)",
             "train-step",
             "train-step",
-            20,
-            3,
+            5,
+            1,
             "",
         ),
     ];
