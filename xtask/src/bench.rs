@@ -400,22 +400,27 @@ pub(crate) fn bench(args: &[String]) -> Result {
         numpy_why_empty = "NumPy column empty: no Python with NumPy".into();
     }
 
-    step("peak FLOP rate (fused multiply-add loop on every core)");
-    let peak = rust.output(&["peak"])?;
-    print!("{peak}");
-    let words: Vec<&str> = peak.split_whitespace().collect();
-    let peak_f32 = words
-        .get(2)
-        .and_then(|w| w.parse::<f64>().ok())
-        .unwrap_or(f64::NAN)
-        * 1e9;
-    let peak_f64 = words
-        .get(5)
-        .and_then(|w| w.parse::<f64>().ok())
-        .unwrap_or(f64::NAN)
-        * 1e9;
-    machine.push(format!("measured peak: {}", peak.trim()));
-
+    // The best of three calls (each the best of three runs): a busy
+    // machine can only make the figure read low. Measured again at the end
+    // for the record.
+    let measure_peak = || -> Result<(f64, f64)> {
+        step("peak FLOP rate (fused multiply-add loop on every core)");
+        let mut best = (0.0_f64, 0.0_f64);
+        for _ in 0..3 {
+            let peak = rust.output(&["peak"])?;
+            let words: Vec<&str> = peak.split_whitespace().collect();
+            let at = |i: usize| words.get(i).and_then(|w| w.parse::<f64>().ok());
+            best.0 = best.0.max(at(2).unwrap_or(0.0) * 1e9);
+            best.1 = best.1.max(at(5).unwrap_or(0.0) * 1e9);
+        }
+        println!(
+            "peak f32 {:.1} GFLOPS f64 {:.1} GFLOPS",
+            best.0 / 1e9,
+            best.1 / 1e9
+        );
+        Ok(best)
+    };
+    let (peak_f32, peak_f64) = measure_peak()?;
     let mut rows = Vec::new();
     let rounds = o.rounds;
     // (label, rust task, numpy task, repeats per round, warm-ups, goal)
@@ -698,6 +703,14 @@ pub(crate) fn bench(args: &[String]) -> Result {
         });
     }
 
+    let (end_f32, end_f64) = measure_peak()?;
+    machine.push(format!(
+        "measured peak (FMA loop, both cores; start / end of the run): f32 {:.1} / {:.1} GFLOP/s, f64 {:.1} / {:.1} GFLOP/s; shares of peak above use the start figures",
+        peak_f32 / 1e9,
+        end_f32 / 1e9,
+        peak_f64 / 1e9,
+        end_f64 / 1e9
+    ));
     let table = render(&rows, &machine, &numpy_why_empty);
     println!("\n{table}");
     let out = o.out.unwrap_or_else(|| work_dir.join("results.md"));
