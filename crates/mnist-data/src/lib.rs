@@ -16,6 +16,6 @@ pub use idx::{
 };
 pub use load::{
     Dataset, Images, Labels, LoadOptions, Split, default_data_dir, flatten, label_counts,
-    load_mnist, load_split, normalize, one_hot_label, unflatten,
+    load_mnist, load_split, normalize, normalize_pixel, one_hot_label, unflatten,
 };
 pub use ndarray;

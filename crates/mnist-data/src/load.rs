@@ -344,6 +344,20 @@ where
 }
 
 fn scale(p: u8) -> f32 {
+    normalize_pixel(p)
+}
+
+/// One pixel as [`normalize`] converts it: `p / 255` in f32, the book's
+/// `x.astype(np.float32); x /= 255.0`. For consumers that read raw pixels
+/// and convert as they go (`nn eval` maps the test set through it row by
+/// row instead of making a normalised copy).
+///
+/// ```
+/// assert_eq!(mnist_data::normalize_pixel(0), 0.0);
+/// assert_eq!(mnist_data::normalize_pixel(51), 0.2);
+/// assert_eq!(mnist_data::normalize_pixel(255), 1.0);
+/// ```
+pub fn normalize_pixel(p: u8) -> f32 {
     f32::from(p) / 255.0
 }
 

@@ -241,22 +241,115 @@ trait WithFma {
     fn run<const FMA: bool>(self, avx2: Avx2) -> Self::Output;
 }
 
+/// The inputs of a forward pass: rows of `T`, or rows of bytes that a
+/// 256-entry table maps to `T` as they are read (MNIST's raw pixels, without
+/// a normalised copy of the whole batch).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rows<'x, T> {
+    /// The inputs themselves.
+    Values(ndarray::ArrayView2<'x, T>),
+    /// Input `k` of row `i` is `table[x[[i, k]]]`.
+    Bytes {
+        x: ndarray::ArrayView2<'x, u8>,
+        table: &'x [T; 256],
+    },
+}
+
+impl<'x, T: Float> Rows<'x, T> {
+    pub(crate) fn nrows(&self) -> usize {
+        match self {
+            Rows::Values(x) => x.nrows(),
+            Rows::Bytes { x, .. } => x.nrows(),
+        }
+    }
+
+    pub(crate) fn ncols(&self) -> usize {
+        match self {
+            Rows::Values(x) => x.ncols(),
+            Rows::Bytes { x, .. } => x.ncols(),
+        }
+    }
+
+    /// Rows `start..end`.
+    pub(crate) fn slice(self, start: usize, end: usize) -> Self {
+        match self {
+            Rows::Values(x) => Rows::Values(x.slice_move(ndarray::s![start..end, ..])),
+            Rows::Bytes { x, table } => Rows::Bytes {
+                x: x.slice_move(ndarray::s![start..end, ..]),
+                table,
+            },
+        }
+    }
+
+    /// Row `i` in place, when it is a contiguous row of `T`s.
+    #[inline(always)]
+    fn direct(&self, i: usize) -> Option<&'x [T]> {
+        match self {
+            Rows::Values(x) => x.index_axis_move(ndarray::Axis(0), i).to_slice(),
+            Rows::Bytes { .. } => None,
+        }
+    }
+
+    /// Writes row `i`, as `T`s, to `dst`.
+    #[inline(always)]
+    fn fill(&self, i: usize, dst: &mut [T]) {
+        match self {
+            Rows::Values(x) => dst.iter_mut().zip(x.row(i)).for_each(|(d, s)| *d = *s),
+            Rows::Bytes { x, table } => {
+                let row = x.row(i);
+                let Some(src) = row.as_slice() else {
+                    dst.iter_mut()
+                        .zip(row)
+                        .for_each(|(d, &p)| *d = table[usize::from(p)]);
+                    return;
+                };
+                // Most pixels are 0: eight of them cost one test.
+                let mut d8 = dst.chunks_exact_mut(8);
+                let mut s8 = src.chunks_exact(8);
+                for (d, s) in (&mut d8).zip(&mut s8) {
+                    let s: &[u8; 8] = s.try_into().expect("8 bytes");
+                    if u64::from_ne_bytes(*s) == 0 {
+                        d.fill(table[0]);
+                    } else {
+                        d.iter_mut()
+                            .zip(s)
+                            .for_each(|(d, &p)| *d = table[usize::from(p)]);
+                    }
+                }
+                d8.into_remainder()
+                    .iter_mut()
+                    .zip(s8.remainder())
+                    .for_each(|(d, &p)| *d = table[usize::from(p)]);
+            }
+        }
+    }
+
+    /// Asks for row `i` to be brought into cache.
+    #[inline(always)]
+    fn prefetch(&self, avx2: Avx2, i: usize) {
+        match self {
+            Rows::Values(x) => prefetch(avx2, x.row(i)),
+            Rows::Bytes { x, .. } => prefetch(avx2, x.row(i)),
+        }
+    }
+}
+
 impl<T: Float> Forward<'_, T> {
     /// The forward pass of every row of `x`: `sink(i, y)` receives row `i`'s
     /// output `y` (a scratch slice, valid during the call).
     pub(crate) fn rows<F: FnMut(usize, &[T])>(
         self,
-        x: ndarray::ArrayView2<'_, T>,
+        x: Rows<'_, T>,
         scratch: &mut Scratch<T>,
         sink: F,
     ) {
-        struct Op<'a, 'n, T, F> {
+        struct Op<'a, 'x, 'n, T, F> {
             f: Forward<'n, T>,
-            x: ndarray::ArrayView2<'a, T>,
+            x: Rows<'x, T>,
             scratch: &'a mut Scratch<T>,
             sink: F,
         }
-        impl<T: Float, F: FnMut(usize, &[T])> WithFma for Op<'_, '_, T, F> {
+        impl<T: Float, F: FnMut(usize, &[T])> WithFma for Op<'_, '_, '_, T, F> {
             type Output = ();
             #[inline(always)]
             fn run<const FMA: bool>(self, avx2: Avx2) {
@@ -279,41 +372,44 @@ impl<T: Float> Forward<'_, T> {
                 if scratch.first.len() < GROUP * room_first {
                     scratch.first.resize(GROUP * room_first, 0);
                 }
-                let contiguous = x.as_slice().is_some() || x.nrows() <= 1;
-                if !contiguous && scratch.rows.len() < GROUP * cols {
+                if scratch.rows.len() < GROUP * cols {
                     scratch.rows.resize(GROUP * cols, T::zero());
                 }
                 // Rows go in groups: first the inputs' non-zeros of the whole
                 // group (a streaming read of memory), then the arithmetic.
+                let rows = x.nrows();
                 let mut counts = [0; GROUP];
-                for (g, group) in x.axis_chunks_iter(ndarray::Axis(0), GROUP).enumerate() {
-                    let Scratch { first, rows, .. } = &mut *scratch;
-                    for (r, row) in group.rows().into_iter().enumerate() {
-                        let input = match row.as_slice() {
+                for start in (0..rows).step_by(GROUP) {
+                    let group = GROUP.min(rows - start);
+                    let Scratch {
+                        first, rows: copy, ..
+                    } = &mut *scratch;
+                    for r in 0..group {
+                        let input = match x.direct(start + r) {
                             Some(v) => v,
                             None => {
-                                let dst = &mut rows[r * cols..(r + 1) * cols];
-                                dst.iter_mut().zip(row).for_each(|(d, s)| *d = *s);
+                                let dst = &mut copy[r * cols..(r + 1) * cols];
+                                x.fill(start + r, dst);
                                 dst
                             }
                         };
                         counts[r] =
                             nonzeros(avx2, input, &mut first[r * room_first..][..room_first]);
                     }
-                    for (r, row) in group.rows().into_iter().enumerate() {
-                        let input = match row.as_slice() {
+                    for r in 0..group {
+                        let input = match x.direct(start + r) {
                             Some(v) => v,
                             None => &scratch.rows[r * cols..(r + 1) * cols],
                         };
                         // While this row computes, the same row of the next
                         // group comes from memory (x is read only once).
-                        let ahead = (g + 1) * GROUP + r;
-                        if ahead < x.nrows() {
-                            prefetch(avx2, x.row(ahead));
+                        let ahead = start + GROUP + r;
+                        if ahead < rows {
+                            x.prefetch(avx2, ahead);
                         }
                         let first = &scratch.first[r * room_first..][..counts[r]];
                         let y = f.row::<FMA>(input, first, &mut scratch.a, &mut scratch.b);
-                        sink(g * GROUP + r, y);
+                        sink(start + r, y);
                     }
                 }
             }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
-use mnist_data::Split;
+use mnist_data::{Split, normalize_pixel};
 use nn_core::{Activation, Float, Network, Output};
 use serde::Serialize;
 
@@ -69,7 +69,6 @@ struct Report {
 pub(crate) fn run(args: Args) -> CliResult {
     let dir = data_dir(args.data_dir.clone())?;
     let test = mnist_data::load_split(&dir, Split::Test)?;
-    let x = test.normalized_images();
     let hidden = match args.activation {
         HiddenArg::Sigmoid => Activation::Sigmoid,
         HiddenArg::Relu => Activation::Relu,
@@ -77,9 +76,14 @@ pub(crate) fn run(args: Args) -> CliResult {
     let tensors =
         nn_core::io::read_tensors(&args.weights).map_err(|e| weights_hint(e, &args.weights))?;
     let batch = usize::try_from(args.batch_size)?;
+    // The raw pixels go in; each is normalised as it is read, the same f32
+    // as `load_mnist(normalize=True)` gives (then widened for f64).
+    let x = &test.images;
     let (classes, elapsed, sizes) = match args.dtype {
-        Dtype::F32 => classify::<f32>(&tensors, &args.weights, hidden, x, batch)?,
-        Dtype::F64 => classify::<f64>(&tensors, &args.weights, hidden, x.mapv(f64::from), batch)?,
+        Dtype::F32 => classify(&tensors, &args.weights, hidden, x, batch, normalize_pixel)?,
+        Dtype::F64 => classify(&tensors, &args.weights, hidden, x, batch, |p| {
+            f64::from(normalize_pixel(p))
+        })?,
     };
     let labels: Vec<usize> = test.labels.iter().map(|&l| usize::from(l)).collect();
     let report = Report::new(&classes, &labels, batch, args.dtype, sizes, elapsed);
@@ -95,13 +99,14 @@ fn classify<T: Float>(
     tensors: &nn_core::io::Tensors,
     path: &std::path::Path,
     hidden: Activation,
-    x: ndarray::Array2<T>,
+    pixels: &ndarray::Array2<u8>,
     batch: usize,
+    input: impl Fn(u8) -> T,
 ) -> CliResult<(Vec<usize>, Duration, Vec<usize>)> {
     let net: Network<T> = Network::from_tensors(tensors, hidden, Output::Softmax)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let start = Instant::now();
-    let classes = net.predict_classes(&x, batch)?;
+    let classes = net.predict_classes_u8(pixels, input, batch)?;
     Ok((classes, start.elapsed(), net.sizes()))
 }
 
