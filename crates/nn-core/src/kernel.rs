@@ -396,7 +396,7 @@ impl<T: Float> Forward<'_, T> {
                         counts[r] =
                             nonzeros(avx2, input, &mut first[r * room_first..][..room_first]);
                     }
-                    for r in 0..group {
+                    for (r, &count) in counts.iter().enumerate().take(group) {
                         let input = match x.direct(start + r) {
                             Some(v) => v,
                             None => &scratch.rows[r * cols..(r + 1) * cols],
@@ -407,7 +407,7 @@ impl<T: Float> Forward<'_, T> {
                         if ahead < rows {
                             x.prefetch(avx2, ahead);
                         }
-                        let first = &scratch.first[r * room_first..][..counts[r]];
+                        let first = &scratch.first[r * room_first..][..count];
                         let y = f.row::<FMA>(input, first, &mut scratch.a, &mut scratch.b);
                         sink(start + r, y);
                     }
