@@ -357,20 +357,11 @@ impl Figure for DescentFigure<'_> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
 
     use super::*;
 
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
-
     fn parse(args: &[&str]) -> Args {
-        Cli::try_parse_from(std::iter::once("nn descent").chain(args.iter().copied()))
-            .unwrap()
-            .args
+        crate::cmd::testing::parse(args).unwrap()
     }
 
     /// Output and error line of `nn descent <args>`, without plotting.

@@ -36,23 +36,11 @@ fn render(args: &Args) -> CliResult<String> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
+    use crate::cmd::testing::output;
 
     fn nn_diff(args: &[&str]) -> String {
-        let cli = match Cli::try_parse_from(std::iter::once("nn diff").chain(args.iter().copied()))
-        {
-            Ok(cli) => cli,
-            Err(e) => return format!("usage error: {:?}\n", e.kind()),
-        };
-        render(&cli.args).unwrap_or_else(|e| format!("error: {e}\n"))
+        output(args, render)
     }
 
     // numerical_diff(function_1, 5)    # 0.1999999999990898

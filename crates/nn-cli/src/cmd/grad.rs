@@ -59,24 +59,12 @@ pub(crate) fn py_list(values: impl IntoIterator<Item = f64>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
+    use crate::cmd::testing::output;
 
     /// Parses `nn grad <args>` and renders the output, or the error line.
     fn nn_grad(args: &[&str]) -> String {
-        let cli = match Cli::try_parse_from(std::iter::once("nn grad").chain(args.iter().copied()))
-        {
-            Ok(cli) => cli,
-            Err(e) => return format!("usage error: {:?}\n", e.kind()),
-        };
-        render(&cli.args).unwrap_or_else(|e| format!("error: {e}\n"))
+        output(args, render)
     }
 
     // numerical_gradient(function_2, np.array([3.0, 4.0]))  # [6.00000000000378, 7.999999999999119]

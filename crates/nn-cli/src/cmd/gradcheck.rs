@@ -150,21 +150,14 @@ fn text(check: &GradientCheck, r: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
 
     use super::*;
     use crate::cmd::train::tests::write_fake_mnist;
 
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
-
     fn check(dir: &std::path::Path, extra: &[&str]) -> (GradientCheck, Report) {
-        let mut argv = vec!["nn", "--data-dir", dir.to_str().unwrap()];
+        let mut argv = vec!["--data-dir", dir.to_str().unwrap()];
         argv.extend(extra);
-        let args = Cli::try_parse_from(argv).unwrap().args;
+        let args: Args = crate::cmd::testing::parse(&argv).unwrap();
         match args.dtype {
             DtypeArg::F32 => run_typed::<f32>(&args),
             DtypeArg::F64 => run_typed::<f64>(&args),

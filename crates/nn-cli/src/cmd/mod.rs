@@ -22,3 +22,34 @@ pub(crate) fn data_dir(arg: Option<PathBuf>) -> crate::CliResult<PathBuf> {
         None => Ok(mnist_data::default_data_dir()?),
     }
 }
+
+/// Test support: a subcommand's `Args` parsed from words, as clap parses them
+/// after `nn <subcommand>`.
+#[cfg(test)]
+pub(crate) mod testing {
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli<A: clap::Args> {
+        #[command(flatten)]
+        args: A,
+    }
+
+    /// `A` parsed from `words` (without the program name).
+    pub(crate) fn parse<A: clap::Args>(words: &[&str]) -> Result<A, clap::Error> {
+        Cli::<A>::try_parse_from(std::iter::once("nn").chain(words.iter().copied()))
+            .map(|cli| cli.args)
+    }
+
+    /// What a subcommand prints for `words`: `render`'s output, its error
+    /// as `error: …`, or the kind of a usage error.
+    pub(crate) fn output<A: clap::Args>(
+        words: &[&str],
+        render: impl Fn(&A) -> crate::CliResult<String>,
+    ) -> String {
+        match parse::<A>(words) {
+            Ok(args) => render(&args).unwrap_or_else(|e| format!("error: {e}\n")),
+            Err(e) => format!("usage error: {:?}\n", e.kind()),
+        }
+    }
+}

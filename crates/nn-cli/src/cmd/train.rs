@@ -754,7 +754,6 @@ mod plot {
 pub(crate) mod tests {
     use std::fs;
 
-    use clap::Parser;
     use nn_core::Network;
 
     use super::*;
@@ -792,16 +791,10 @@ pub(crate) mod tests {
         }
     }
 
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
-
     fn args(dir: &Path, extra: &[&str]) -> Args {
-        let mut argv = vec!["nn", "--data-dir", dir.to_str().unwrap(), "--quiet"];
+        let mut argv = vec!["--data-dir", dir.to_str().unwrap(), "--quiet"];
         argv.extend(extra);
-        Cli::try_parse_from(argv).unwrap().args
+        crate::cmd::testing::parse(&argv).unwrap()
     }
 
     fn train_lines(args: &Args) -> (Report, Vec<String>) {
@@ -1006,7 +999,7 @@ pub(crate) mod tests {
         }
         let missing = args(&dir.path().join("nowhere"), &[]);
         assert!(run_typed::<f32>(&missing, &mut say).is_err());
-        assert!(Cli::try_parse_from(["nn", "--batch-size", "0"]).is_err());
-        assert!(Cli::try_parse_from(["nn", "--hidden", "0"]).is_err());
+        assert!(crate::cmd::testing::parse::<Args>(&["--batch-size", "0"]).is_err());
+        assert!(crate::cmd::testing::parse::<Args>(&["--hidden", "0"]).is_err());
     }
 }
