@@ -4,15 +4,17 @@
 //! Every file is streamed to a temporary file in the data directory, checked
 //! against its pinned size and SHA-256, synced, then renamed into place: a
 //! failed or interrupted fetch never leaves a file under a name that a later
-//! run (or [`load_split`](crate::load_split)) would pick up. The library never
-//! prints; it reports what it does through [`FetchEvent`]s.
+//! run (or [`load_split`](crate::load_split)) would pick up. A killed fetch
+//! leaves its temporary file behind; the next fetch of that file removes it
+//! once it is older than [`STALE_PART_AGE`]. The library never prints; it
+//! reports what it does through [`FetchEvent`]s.
 
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -29,6 +31,15 @@ pub const DEFAULT_MIRRORS: [&str; 2] = [
 /// `ch03/` of the book's repository (oreilly-japan/deep-learning-from-scratch).
 pub const WEIGHTS_BASE: &str =
     "https://github.com/oreilly-japan/deep-learning-from-scratch/raw/master/ch03/";
+
+/// How long a temporary `.NAME.XXXXXX.part` file must have gone unwritten
+/// before a fetch of `NAME` removes it as left behind by a killed fetch (one
+/// hour, or twice the read timeout if that is longer).
+///
+/// A live fetch writes to its temporary file at least once per read timeout,
+/// or gives up and removes it, so a file that old is nobody's: a fetch
+/// running at the same time in another process keeps its own.
+pub const STALE_PART_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// A file to fetch: its name, pinned size and pinned SHA-256.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,6 +311,14 @@ pub enum FetchEvent<'a> {
         /// The next source.
         next: &'a Source,
     },
+    /// A temporary file left by an interrupted fetch of this file (older
+    /// than [`STALE_PART_AGE`]) was removed.
+    RemovedStale {
+        /// File name.
+        file: &'a str,
+        /// The temporary file that was removed.
+        path: &'a Path,
+    },
     /// The file is verified and in place.
     Done {
         /// File name.
@@ -380,6 +399,8 @@ pub fn fetch_file(
     on_event: &mut dyn FnMut(&FetchEvent<'_>),
 ) -> Result<PathBuf> {
     let path = data_dir.join(spec.name);
+    let stale_age = STALE_PART_AGE.max(options.read_timeout.saturating_mul(2));
+    remove_stale_parts(data_dir, spec, stale_age, on_event);
     if path.exists() {
         match verify_file(&path, spec) {
             Ok(()) => {
@@ -429,6 +450,51 @@ pub fn fetch_file(
         file: spec.name.to_owned(),
         attempts,
     })
+}
+
+/// Removes `.NAME.XXXXXX.part` files of `spec` in `data_dir` not modified
+/// for `max_age`: what a killed fetch (SIGKILL, power cut) leaves behind.
+/// Best effort: a file that cannot be inspected or removed is left alone.
+fn remove_stale_parts(
+    data_dir: &Path,
+    spec: &FileSpec<'_>,
+    max_age: Duration,
+    on_event: &mut dyn FnMut(&FetchEvent<'_>),
+) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    let prefix = format!(".{}.", spec.name);
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(random) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".part"))
+        else {
+            continue;
+        };
+        // Exactly tempfile's random part: `.a.gz.XXXXXX.part` is not `a`'s.
+        if random.is_empty() || !random.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        // `DirEntry::metadata` does not follow symbolic links.
+        let Ok(meta) = entry.metadata() else { continue };
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok());
+        if meta.is_file() && age.is_some_and(|a| a >= max_age) {
+            let path = entry.path();
+            if std::fs::remove_file(&path).is_ok() {
+                on_event(&FetchEvent::RemovedStale {
+                    file: spec.name,
+                    path: &path,
+                });
+            }
+        }
+    }
 }
 
 /// Checks that the file at `path` has the size and SHA-256 of `spec`.
@@ -521,9 +587,21 @@ fn fetch_from(
         }
         Source::Url(_) => {
             let agent = agent(options);
-            let network = |e: &dyn fmt::Display| Error::Network {
-                url: from.clone(),
-                reason: e.to_string(),
+            let network = |e: &dyn fmt::Display| {
+                let mut reason = e.to_string();
+                // ureq says `timeout: connect`, `timeout: per read`…: add how long.
+                if reason.starts_with("timeout: connect") {
+                    reason.push_str(&format!(" ({:?})", options.connect_timeout));
+                } else if reason.starts_with("timeout") {
+                    reason.push_str(&format!(
+                        " (nothing received for {:?})",
+                        options.read_timeout
+                    ));
+                }
+                Error::Network {
+                    url: from.clone(),
+                    reason,
+                }
             };
             let response = agent
                 .get(&from)

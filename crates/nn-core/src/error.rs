@@ -34,7 +34,7 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// A weight file could not be read or written.
-    #[error("i/o error on {}", path.display())]
+    #[error("i/o error on {}: {source}", path.display())]
     Io {
         /// The file.
         path: std::path::PathBuf,
@@ -86,6 +86,21 @@ pub enum Error {
         key: String,
         /// What does not fit.
         detail: String,
+    },
+    /// An array holds NaN or an infinity (see [`crate::io::check_finite`]).
+    #[error(
+        "array '{key}' in {} holds {value} at {index:?}: the weights are unusable",
+        path.display()
+    )]
+    NonFinite {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The array's name.
+        key: String,
+        /// The first such element's index.
+        index: Vec<usize>,
+        /// The value: `NaN`, `inf` or `-inf`.
+        value: String,
     },
     /// A weight file lacks an array that is needed.
     #[error("{} has no array named '{key}'", path.display())]

@@ -35,6 +35,16 @@ enum Reply {
     Announce(u64, Vec<u8>),
     /// 200 without a Content-Length: the body runs until the connection closes.
     Unannounced(Vec<u8>),
+    /// 200 announcing the full length, `send` bytes, then a TCP reset (RST:
+    /// SO_LINGER 0), not an orderly close.
+    ResetAfter(Vec<u8>, usize),
+    /// Accepts and reads the request, then says nothing (`headers: false`)
+    /// or sends the headers and no body (`true`) until the server stops.
+    Stall { headers: bool },
+    /// The body in pieces of `chunk` bytes with a pause between them.
+    Slow(Vec<u8>, usize, Duration),
+    /// A 302 to another path on this server.
+    Redirect(String),
 }
 
 struct Server {
@@ -63,7 +73,9 @@ impl Server {
                 let Ok(stream) = stream else { continue };
                 h.fetch_add(1, Ordering::SeqCst);
                 let routes = routes.lock().unwrap().clone();
-                let _ = answer(stream, &routes);
+                // A thread per connection: slow and stalled answers overlap.
+                let s = s.clone();
+                std::thread::spawn(move || answer(stream, &routes, &s));
             }
         });
         Server {
@@ -94,7 +106,11 @@ impl Drop for Server {
     }
 }
 
-fn answer(stream: TcpStream, routes: &HashMap<String, Reply>) -> std::io::Result<()> {
+fn answer(
+    stream: TcpStream,
+    routes: &HashMap<String, Reply>,
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -156,6 +172,43 @@ fn answer(stream: TcpStream, routes: &HashMap<String, Reply>) -> std::io::Result
             out.write_all(&head("200 OK", binary, None))?;
             out.write_all(&body)?;
         }
+        Reply::ResetAfter(body, send) => {
+            out.write_all(&head("200 OK", binary, Some(body.len() as u64)))?;
+            out.write_all(&body[..send])?;
+            out.flush()?;
+            // Give the client time to read what was sent, then reset.
+            std::thread::sleep(Duration::from_millis(50));
+            socket2::SockRef::from(&out).set_linger(Some(Duration::ZERO))?;
+            drop(out);
+            return Ok(());
+        }
+        Reply::Stall { headers } => {
+            if headers {
+                out.write_all(&head("200 OK", binary, Some(1000)))?;
+                out.flush()?;
+            }
+            // Until the test's server is dropped (at most 30 s).
+            for _ in 0..600 {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Reply::Slow(body, chunk, pause) => {
+            out.write_all(&head("200 OK", binary, Some(body.len() as u64)))?;
+            for piece in body.chunks(chunk) {
+                out.write_all(piece)?;
+                out.flush()?;
+                std::thread::sleep(pause);
+            }
+        }
+        Reply::Redirect(location) => {
+            let mut h = head("302 Found", "text/plain", Some(0));
+            let at = h.len() - 2;
+            h.splice(at..at, format!("Location: {location}\r\n").into_bytes());
+            out.write_all(&h)?;
+        }
     }
     out.flush()?;
     out.shutdown(std::net::Shutdown::Both)
@@ -193,8 +246,17 @@ fn run(
     spec: &FileSpec<'_>,
     sources: &[Source],
 ) -> (Result<std::path::PathBuf, Error>, Vec<String>) {
+    run_with(dir, spec, sources, &quick())
+}
+
+fn run_with(
+    dir: &Path,
+    spec: &FileSpec<'_>,
+    sources: &[Source],
+    options: &FetchOptions,
+) -> (Result<std::path::PathBuf, Error>, Vec<String>) {
     let mut events = Vec::new();
-    let result = fetch_file(dir, spec, sources, &quick(), &mut |e| {
+    let result = fetch_file(dir, spec, sources, options, &mut |e| {
         events.push(match e {
             FetchEvent::AlreadyPresent { .. } => "present".to_owned(),
             FetchEvent::Replacing { .. } => "replacing".to_owned(),
@@ -202,6 +264,10 @@ fn run(
             FetchEvent::Progress { .. } => "progress".to_owned(),
             FetchEvent::Fallback { reason, .. } => format!("fallback: {reason}"),
             FetchEvent::Done { .. } => "done".to_owned(),
+            FetchEvent::RemovedStale { path, .. } => format!(
+                "removed {}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            ),
             _ => "other".to_owned(),
         });
     });
@@ -548,4 +614,185 @@ fn default_sources() {
     );
     let names: Vec<&str> = What::All.files().iter().map(|f| f.name).collect();
     assert_eq!(names.last(), Some(&"sample_weight.pkl"));
+}
+
+#[test]
+fn connection_reset_mid_body_leaves_nothing() {
+    let (body, hash) = payload(300_000);
+    let server = Server::start(vec![(
+        "/m/data.bin",
+        Reply::ResetAfter(body.clone(), 100_000),
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Network { .. }), "{err:?}");
+    assert!(err.to_string().starts_with("download of http://"), "{err}");
+    assert!(
+        files_in(dir.path()).is_empty(),
+        "{:?}",
+        files_in(dir.path())
+    );
+}
+
+/// A short read timeout for the stalling servers.
+fn impatient() -> FetchOptions {
+    FetchOptions {
+        connect_timeout: Duration::from_millis(500),
+        read_timeout: Duration::from_millis(300),
+        ..FetchOptions::default()
+    }
+}
+
+#[test]
+fn a_stalled_server_times_out_quickly() {
+    let (body, hash) = payload(1000);
+    let server = Server::start(vec![
+        ("/silent/data.bin", Reply::Stall { headers: false }),
+        ("/headers/data.bin", Reply::Stall { headers: true }),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    for (mirror, what) in [("silent", "receive response"), ("headers", "per read")] {
+        let start = std::time::Instant::now();
+        let (result, _) = run_with(
+            dir.path(),
+            &spec(&body, &hash),
+            &[server.url(mirror)],
+            &impatient(),
+        );
+        let elapsed = start.elapsed();
+        let err = result.unwrap_err();
+        assert!(matches!(err, Error::Network { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(&format!("timeout: {what}")),
+            "{mirror}: {err}"
+        );
+        assert!(elapsed < Duration::from_secs(3), "{mirror}: {elapsed:?}");
+        assert!(
+            files_in(dir.path()).is_empty(),
+            "{:?}",
+            files_in(dir.path())
+        );
+    }
+}
+
+#[test]
+fn a_redirect_is_followed_and_the_file_verified() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![
+        ("/old/data.bin", Reply::Redirect("/new/data.bin".into())),
+        ("/new/data.bin", Reply::Ok(body.clone())),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("old")]);
+    let path = result.unwrap();
+    assert_eq!(events, ["start 5000", "progress", "done"]);
+    assert_eq!(std::fs::read(path).unwrap(), body);
+    assert_eq!(files_in(dir.path()), ["data.bin"]);
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn a_redirect_loop_is_a_clear_error() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![(
+        "/loop/data.bin",
+        Reply::Redirect("/loop/data.bin".into()),
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[server.url("loop")]);
+    let err = result.unwrap_err();
+    assert!(matches!(err, Error::Network { .. }), "{err:?}");
+    assert!(err.to_string().contains("redirect"), "{err}");
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[test]
+fn a_server_error_falls_back_to_the_next_mirror() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![
+        ("/a/data.bin", Reply::Status(500)),
+        ("/b/data.bin", Reply::Ok(body.clone())),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, events) = run(
+        dir.path(),
+        &spec(&body, &hash),
+        &[server.url("a"), server.url("b")],
+    );
+    result.unwrap();
+    assert_eq!(
+        events[0],
+        format!(
+            "fallback: http status 500 from http://{}/a/data.bin",
+            server.addr
+        )
+    );
+    assert_eq!(files_in(dir.path()), ["data.bin"]);
+}
+
+#[test]
+fn two_fetches_into_one_directory_both_verify() {
+    let (body, hash) = payload(200_000);
+    let server = Server::start(vec![(
+        "/m/data.bin",
+        Reply::Slow(body.clone(), 20_000, Duration::from_millis(20)),
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(&body, &hash);
+    let sources = [server.url("m")];
+    let results = std::thread::scope(|s| {
+        let a = s.spawn(|| run(dir.path(), &spec, &sources));
+        // While the first is mid-body, its temporary file is there.
+        std::thread::sleep(Duration::from_millis(60));
+        let b = s.spawn(|| run(dir.path(), &spec, &sources));
+        [a.join().unwrap(), b.join().unwrap()]
+    });
+    for (result, events) in results {
+        let path = result.unwrap();
+        assert_eq!(
+            events.last().map(String::as_str),
+            Some("done"),
+            "{events:?}"
+        );
+        verify_file(&path, &spec).unwrap();
+    }
+    assert_eq!(server.hits(), 2, "both downloaded: neither saw a file yet");
+    assert_eq!(files_in(dir.path()), ["data.bin"]);
+}
+
+#[test]
+fn temporary_files_of_killed_fetches_are_removed_live_ones_kept() {
+    let (body, hash) = payload(5000);
+    let server = Server::start(vec![("/m/data.bin", Reply::Ok(body.clone()))]);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, age: Duration| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"partial").unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+    };
+    let hour = mnist_data::fetch::STALE_PART_AGE;
+    write(".data.bin.AbC123.part", hour + Duration::from_secs(60)); // killed
+    write(".data.bin.xyz789.part", Duration::from_secs(5)); // live, elsewhere
+    write(".data.bin.gz.old000.part", hour * 2); // another file's
+    write(".other.bin.old111.part", hour * 2); // another file's
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    result.unwrap();
+    assert_eq!(events[0], "removed .data.bin.AbC123.part");
+    assert_eq!(
+        files_in(dir.path()),
+        [
+            ".data.bin.gz.old000.part",
+            ".data.bin.xyz789.part",
+            ".other.bin.old111.part",
+            "data.bin"
+        ]
+    );
+    // Also when the file is already there.
+    write(".data.bin.Stale9.part", hour * 3);
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    result.unwrap();
+    assert_eq!(events, ["removed .data.bin.Stale9.part", "present"]);
 }

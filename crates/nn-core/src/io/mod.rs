@@ -308,6 +308,46 @@ pub fn read_tensors(path: impl AsRef<Path>) -> Result<Tensors> {
     }
 }
 
+/// Checks that every value of every array is finite: weights holding NaN or
+/// ±infinity (a training that diverged, a corrupted file) make every
+/// prediction NaN, which `argmax` would silently turn into class 0.
+///
+/// # Errors
+/// [`Error::NonFinite`] naming `path`, the first array (by name) with such a
+/// value, its index and the value.
+///
+/// ```
+/// use nn_core::io::{TensorData, Tensors, check_finite};
+/// let mut t = Tensors::new();
+/// t.insert("W1".into(), TensorData::from(ndarray::array![[0.5_f32, 1.0], [2.0, f32::NAN]]));
+/// let err = check_finite(&t, "w.pkl").unwrap_err();
+/// assert_eq!(err.to_string(), "array 'W1' in w.pkl holds NaN at [1, 1]: the weights are unusable");
+/// t.insert("W1".into(), TensorData::from(ndarray::array![[0.5_f32, 1.0]]));
+/// assert!(check_finite(&t, "w.pkl").is_ok());
+/// ```
+pub fn check_finite(tensors: &Tensors, path: impl AsRef<Path>) -> Result<()> {
+    fn first_bad<T: crate::Float>(a: &ndarray::ArrayD<T>) -> Option<(Vec<usize>, String)> {
+        a.indexed_iter()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(i, v)| (ndarray::Dimension::slice(&i).to_vec(), format!("{v:?}")))
+    }
+    for (key, tensor) in tensors {
+        let bad = match tensor {
+            TensorData::F32(a) => first_bad(a),
+            TensorData::F64(a) => first_bad(a),
+        };
+        if let Some((index, value)) = bad {
+            return Err(Error::NonFinite {
+                path: path.as_ref().to_path_buf(),
+                key: key.clone(),
+                index,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Write a weight file, pickle or safetensors by its extension, atomically.
 ///
 /// # Errors

@@ -107,7 +107,10 @@ fn io_errors_name_the_path() {
     assert!(matches!(&err, Error::Io { path, .. } if *path == missing));
     assert_eq!(
         err.to_string(),
-        format!("i/o error on {}", missing.display())
+        format!(
+            "i/o error on {}: No such file or directory (os error 2)",
+            missing.display()
+        )
     );
     let source = std::error::Error::source(&err).unwrap().to_string();
     assert!(source.contains("No such file"), "{source}");
