@@ -75,6 +75,8 @@ pub(crate) fn run(args: Args) -> CliResult {
     };
     let tensors =
         nn_core::io::read_tensors(&args.weights).map_err(|e| weights_hint(e, &args.weights))?;
+    // NaN weights would make every prediction class 0: refuse them.
+    nn_core::io::check_finite(&tensors, &args.weights)?;
     let batch = usize::try_from(args.batch_size)?;
     // The raw pixels go in; each is normalised as it is read, the same f32
     // as `load_mnist(normalize=True)` gives (then widened for f64).

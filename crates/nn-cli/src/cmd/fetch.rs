@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,9 +25,27 @@ pub(crate) struct Args {
     /// What to fetch.
     #[arg(long, value_enum, default_value_t = WhatArg::All)]
     what: WhatArg,
+    /// Longest wait for a connection to a mirror, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "15", value_parser = seconds)]
+    connect_timeout: Duration,
+    /// Longest wait for the response headers, and for each read of the
+    /// body, in seconds: a mirror that stalls longer is given up on.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds)]
+    read_timeout: Duration,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// A positive, finite number of seconds, fractions allowed (`0.5`).
+pub(crate) fn seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!("{s:?}: the timeout must be above 0 seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is too many seconds"))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,7 +75,8 @@ pub(crate) fn run(args: Args) -> CliResult {
     let dir = data_dir(args.data_dir)?;
     let options = FetchOptions {
         mirror: args.mirror.as_deref().map(Source::parse),
-        ..FetchOptions::default()
+        connect_timeout: args.connect_timeout,
+        read_timeout: args.read_timeout,
     };
     let mode = if args.quiet {
         Mode::Quiet
@@ -120,6 +140,12 @@ impl Reporter {
             FetchEvent::AlreadyPresent { file, .. } => {
                 self.line(format!("{file}: already present and verified"));
             }
+            FetchEvent::RemovedStale { file, path } => {
+                self.line(format!(
+                    "{file}: removed {}, left by an interrupted fetch",
+                    path.display()
+                ));
+            }
             FetchEvent::Replacing { file, reason, .. } => {
                 self.line(format!("{file}: present but {reason}; fetching it again"));
             }
@@ -169,8 +195,29 @@ mod tests {
             data_dir: Some(data_dir.to_owned()),
             mirror: Some(mirror.display().to_string()),
             what,
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(30),
             quiet: true,
         }
+    }
+
+    #[test]
+    fn timeouts_are_positive_seconds() {
+        assert_eq!(seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(seconds("30"), Ok(Duration::from_secs(30)));
+        for bad in ["0", "-1", "nan", "inf", "1e30", "soon"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_timeouts_are_the_librarys() {
+        let args: Args = crate::cmd::testing::parse(&[]).unwrap();
+        let defaults = FetchOptions::default();
+        assert_eq!(args.connect_timeout, defaults.connect_timeout);
+        assert_eq!(args.read_timeout, defaults.read_timeout);
+        let args: Args = crate::cmd::testing::parse(&["--read-timeout", "0.5"]).unwrap();
+        assert_eq!(args.read_timeout, Duration::from_millis(500));
     }
 
     fn files_in(dir: &Path) -> Vec<String> {

@@ -16,11 +16,22 @@ use std::path::PathBuf;
 
 /// The data directory: `--data-dir` > `NN_DATA_DIR` > the platform cache
 /// directory (see [`mnist_data::default_data_dir`]).
+///
+/// A path that exists but is not a directory is refused here, with a message
+/// that says so, rather than as "missing files" or "file exists" later.
 pub(crate) fn data_dir(arg: Option<PathBuf>) -> crate::CliResult<PathBuf> {
-    match arg {
-        Some(dir) => Ok(dir),
-        None => Ok(mnist_data::default_data_dir()?),
+    let dir = match arg {
+        Some(dir) => dir,
+        None => mnist_data::default_data_dir()?,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "data directory {} is a file, not a directory",
+            dir.display()
+        )
+        .into());
     }
+    Ok(dir)
 }
 
 /// Test support: a subcommand's `Args` parsed from words, as clap parses them

@@ -107,6 +107,7 @@ impl Classifier {
             HiddenArg::Relu => Activation::Relu,
         };
         let tensors = nn_core::io::read_tensors(&path).map_err(|e| weights_hint(e, &path))?;
+        nn_core::io::check_finite(&tensors, &path)?;
         let net = Network::from_tensors(&tensors, hidden, Output::Softmax)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         Self::new(net).map_err(|e| format!("{}: {e}", path.display()).into())

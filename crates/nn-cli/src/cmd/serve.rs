@@ -5,10 +5,18 @@
 //! preprocessing, then the network. axum (on hyper and a single-threaded
 //! tokio runtime) does the HTTP; the work runs on tokio's blocking pool, so
 //! requests are answered concurrently.
+//!
+//! Slow clients cannot hold a connection forever: hyper closes one whose
+//! request headers are not complete within `--header-timeout` (also an idle
+//! kept-alive connection), and a body that has not fully arrived within
+//! `--body-timeout` gets `408 Request Timeout`. (`axum::serve` sets no
+//! timer, so hyper's own header timeout never fires; [`serve`] is our accept
+//! loop with one.)
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -36,6 +44,30 @@ pub(crate) struct Args {
     /// machine; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Seconds a client has to send a request's headers (and an idle
+    /// connection stays open) before it is closed.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = crate::cmd::fetch::seconds)]
+    header_timeout: Duration,
+    /// Seconds a client has to send a request's body before it gets 408.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = crate::cmd::fetch::seconds)]
+    body_timeout: Duration,
+}
+
+/// How long a client may take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    /// For a request's headers, from the connection (or the previous
+    /// response) on.
+    pub(crate) header: Duration,
+    /// For a request's body, once the headers are in.
+    pub(crate) body: Duration,
+}
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+struct Shared {
+    classifier: Arc<Classifier>,
+    body_timeout: Duration,
 }
 
 pub(crate) fn run(args: Args) -> CliResult {
@@ -54,20 +86,52 @@ pub(crate) fn run(args: Args) -> CliResult {
         // One line, flushed: scripts (cargo xtask web-check) read the address.
         println!("nn serve: listening on http://{addr}/ (Ctrl-C to stop)");
         std::io::stdout().flush()?;
-        axum::serve(listener, app(classifier)).await?;
+        let timeouts = Timeouts {
+            header: args.header_timeout,
+            body: args.body_timeout,
+        };
+        serve(listener, app(classifier, timeouts.body), timeouts).await;
         Ok(())
     })
 }
 
+/// Accepts connections forever, each served by hyper's HTTP/1.1 with a
+/// header read timeout (which needs a timer: axum::serve sets none).
+pub(crate) async fn serve(listener: tokio::net::TcpListener, app: Router, timeouts: Timeouts) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors, say: wait, as axum::serve does.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(timeouts.header)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            // A client that goes away or times out is no error of ours.
+            let _ = connection.await;
+        });
+    }
+}
+
 /// The routes: `GET /` (the page) and `POST /predict`. Other paths get 404,
 /// other methods 405, bodies over [`MAX_BODY`] 413 (from the
-/// Content-Length alone when there is one), broken HTTP 400 (from hyper).
-pub(crate) fn app(classifier: Arc<Classifier>) -> Router {
+/// Content-Length alone when there is one), broken HTTP 400 (from hyper),
+/// bodies slower than `body_timeout` 408.
+pub(crate) fn app(classifier: Arc<Classifier>, body_timeout: Duration) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/predict", post(predict))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(classifier)
+        .with_state(Shared {
+            classifier,
+            body_timeout,
+        })
 }
 
 async fn page() -> impl IntoResponse {
@@ -80,7 +144,7 @@ async fn page() -> impl IntoResponse {
     )
 }
 
-async fn predict(State(classifier): State<Arc<Classifier>>, request: Request) -> Response {
+async fn predict(State(shared): State<Shared>, request: Request) -> Response {
     // Refuse an announced oversize body before reading any of it (the body
     // limit alone would wait for the bytes).
     let announced = request
@@ -92,9 +156,27 @@ async fn predict(State(classifier): State<Arc<Classifier>>, request: Request) ->
         return too_large();
     }
     let query = request.uri().query().map(str::to_owned);
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY).await else {
-        return too_large();
+    let body = axum::body::to_bytes(request.into_body(), MAX_BODY);
+    let body = match tokio::time::timeout(shared.body_timeout, body).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return too_large(),
+        Err(_) => {
+            let message = format!(
+                "the body did not arrive within {} s",
+                shared.body_timeout.as_secs_f64()
+            );
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CONNECTION, "close"),
+                ],
+                error_json(&message),
+            )
+                .into_response();
+        }
     };
+    let classifier = shared.classifier;
     let job =
         tokio::task::spawn_blocking(move || answer(&classifier, query.as_deref(), &body)).await;
     let (status, json) = job.unwrap_or_else(|e| {
@@ -210,12 +292,71 @@ mod tests {
                 .unwrap();
             rt.block_on(async {
                 let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-                axum::serve(listener, app(Arc::new(toy_classifier())))
-                    .await
-                    .unwrap();
+                let timeouts = Timeouts {
+                    header: Duration::from_millis(300),
+                    body: Duration::from_millis(300),
+                };
+                serve(
+                    listener,
+                    app(Arc::new(toy_classifier()), timeouts.body),
+                    timeouts,
+                )
+                .await;
             });
         });
         addr
+    }
+
+    /// Seconds until the server closes a connection on which the client
+    /// sends `request` in pieces of `chunk` bytes, `pause` apart, and then
+    /// nothing; and what the server said (status 0 for nothing).
+    fn held_for(addr: SocketAddr, request: &[u8], chunk: usize, pause: Duration) -> (f64, u16) {
+        let start = std::time::Instant::now();
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        for piece in request.chunks(chunk.max(1)) {
+            if stream.write_all(piece).is_err() {
+                break;
+            }
+            std::thread::sleep(pause);
+        }
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let text = String::from_utf8_lossy(&response);
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (start.elapsed().as_secs_f64(), status)
+    }
+
+    #[test]
+    fn slow_clients_are_cut_off() {
+        let addr = start();
+        let none = Duration::ZERO;
+        // Connects and sends nothing: closed after the header timeout.
+        let (secs, status) = held_for(addr, b"", 1, none);
+        assert!((0.2..3.0).contains(&secs) && status == 0, "{secs} {status}");
+        // Half a request line, then nothing.
+        let (secs, status) = held_for(addr, b"POST /predict HT", 16, none);
+        assert!((0.2..3.0).contains(&secs) && status == 0, "{secs} {status}");
+        // Headers trickled a byte every 50 ms: the timeout is for all of them.
+        let slow = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        let (secs, status) = held_for(addr, slow, 1, Duration::from_millis(50));
+        assert!(secs < 6.0 && status == 0, "{secs} {status}");
+        // Headers in time, 10 of 100 body bytes: 408.
+        let partial = b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789";
+        let (secs, status) = held_for(addr, partial, partial.len(), none);
+        assert!(secs < 3.0 && status == 408, "{secs} {status}");
+        // The server is still there.
+        let (status, _) = exchange(
+            addr,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(status, 200);
     }
 
     /// Sends raw bytes, returns (status, body). The connection is closed by
