@@ -13,7 +13,8 @@ mod network;
 mod sum;
 
 pub use activation::{
-    identity_function, relu, relu_grad, sigmoid, sigmoid_grad, softmax, step_function,
+    identity_function, relu, relu_grad, sigmoid, sigmoid_grad, sigmoid_inplace, sigmoid_scalar,
+    softmax, softmax_inplace, step_function,
 };
 pub use error::{Error, Result};
 pub use float::Float;

@@ -93,8 +93,7 @@ impl<T: Float> Mlp<T> {
             };
             a += &b;
             if k < last {
-                let h = self.hidden;
-                a.mapv_inplace(|v| h.apply(v));
+                self.hidden.apply_all(&mut a);
             } else if self.head == Head::Softmax {
                 softmax_rows(&mut a);
             }

@@ -86,11 +86,13 @@ impl Hidden {
         }
     }
 
-    /// `h(a)`, with the book's formulas (`1 / (1 + exp(-a))` for sigmoid).
+    /// `h(a)`, with the book's formulas (`1 / (1 + exp(-a))` for sigmoid,
+    /// with nn-core's `exp`, so that one value and a whole layer, see
+    /// [`Hidden::apply_all`], agree bit for bit).
     #[inline]
     pub(crate) fn apply<T: Float>(self, a: T) -> T {
         match self {
-            Hidden::Sigmoid => T::one() / (T::one() + (-a).exp()),
+            Hidden::Sigmoid => nn_core::sigmoid_scalar(a),
             Hidden::Relu => {
                 if a > T::zero() {
                     a
@@ -106,6 +108,14 @@ impl Hidden {
                 }
             }
             Hidden::Identity => a,
+        }
+    }
+
+    /// `h(a)` of every entry of `a`, in place (vectorised for sigmoid).
+    pub(crate) fn apply_all<T: Float>(self, a: &mut Array2<T>) {
+        match self {
+            Hidden::Sigmoid => nn_core::sigmoid_inplace(a),
+            h => a.mapv_inplace(|v| h.apply(v)),
         }
     }
 
@@ -568,8 +578,7 @@ impl<T: Float> Mlp<T> {
             };
             self.layer_forward_input(l, input, out);
             if l < last {
-                let h = self.hidden;
-                out.mapv_inplace(|a| h.apply(a));
+                self.hidden.apply_all(out);
             } else if self.head == Head::Softmax {
                 softmax_rows(out);
             }
@@ -718,18 +727,10 @@ impl<T: Float> Batch<T> {
     }
 }
 
-/// Softmax of every row in place: `exp(a − max) / Σ exp(a − max)`.
+/// Softmax of every row in place: `exp(a − max) / Σ exp(a − max)`, nn-core's
+/// (so an [`Mlp`] and the [`Network`] made from it agree bit for bit).
 pub(crate) fn softmax_rows<T: Float>(a: &mut Array2<T>) {
-    for mut row in a.rows_mut() {
-        let m = row.fold(T::neg_infinity(), |m, &v| if v > m { v } else { m });
-        let mut s = T::zero();
-        row.mapv_inplace(|v| {
-            let e = (v - m).exp();
-            s += e;
-            e
-        });
-        row.mapv_inplace(|e| e / s);
-    }
+    nn_core::softmax_inplace(a);
 }
 
 /// The book's `TwoLayerNet` (§4.5.1): `input → hidden (sigmoid) → output
