@@ -70,8 +70,8 @@ pub(crate) fn exp_f64(x: f64) -> f64 {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     const ROUND: f64 = 6_755_399_441_055_744.0; // 1.5 · 2⁵²: adding it rounds to an integer
     // ln 2 in two parts; LN2_HI has 21 trailing zero bits, so n · LN2_HI is exact.
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
     let xc = if x > HI { HI } else { x };
     let xc = if xc < LO { LO } else { xc };
     let t = xc * LOG2E + ROUND;
