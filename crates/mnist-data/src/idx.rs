@@ -88,55 +88,94 @@ enum Role {
 }
 
 /// An opened IDX file: a reader positioned at the start of the IDX content.
-struct Opened {
-    reader: Box<dyn Read>,
+struct Opened<'a> {
+    reader: Box<dyn Read + 'a>,
     gzip: bool,
     /// An upper bound on the uncompressed size, to cap pre-allocation.
     size_bound: u64,
 }
 
-/// Opens `path`, sniffing gzip from the content. `whole` reads a compressed
-/// file into memory at once (fastest for a full load); otherwise it streams.
-fn open(path: &Path, whole: bool) -> Result<Opened> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut start = [0u8; 4];
-    let n = read_up_to(&mut file, &mut start).map_err(|e| Error::io(path, e))?;
-    let start = &start[..n];
+/// What the first (up to four) bytes say a file is: `Ok(true)` for gzip,
+/// `Ok(false)` for a raw unsigned-byte IDX file.
+fn sniff(start: &[u8], path: &Path) -> Result<bool> {
     if start.starts_with(&GZIP_MAGIC) {
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let size_bound = len.saturating_mul(MAX_DEFLATE_RATIO).saturating_add(64);
-        let reader: Box<dyn Read> = if whole {
-            let mut bytes = Vec::with_capacity(len as usize);
-            bytes.extend_from_slice(start);
-            file.read_to_end(&mut bytes)
-                .map_err(|e| Error::io(path, e))?;
-            Box::new(flate2::bufread::GzDecoder::new(io::Cursor::new(bytes)))
-        } else {
-            file.seek(SeekFrom::Start(0))
-                .map_err(|e| Error::io(path, e))?;
-            Box::new(flate2::bufread::GzDecoder::new(BufReader::new(file)))
-        };
-        return Ok(Opened {
-            reader,
-            gzip: true,
-            size_bound,
-        });
+        return Ok(true);
     }
     // A raw IDX file starts with two zero bytes then the unsigned-byte type.
-    if n == 4 && start[..3] == [0, 0, IDX_UBYTE] {
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        file.seek(SeekFrom::Start(0))
-            .map_err(|e| Error::io(path, e))?;
-        return Ok(Opened {
-            reader: Box::new(file),
-            gzip: false,
-            size_bound: len,
-        });
+    if start.len() == 4 && start[..3] == [0, 0, IDX_UBYTE] {
+        return Ok(false);
     }
     Err(Error::UnknownFormat {
         path: path.to_owned(),
         found: start.to_vec(),
     })
+}
+
+/// The upper bound on what `len` compressed bytes inflate to.
+fn gzip_bound(len: u64) -> u64 {
+    len.saturating_mul(MAX_DEFLATE_RATIO).saturating_add(64)
+}
+
+/// Opens the IDX content of `bytes` (gzip or raw, sniffed from the content).
+fn open_bytes<'a>(bytes: &'a [u8], path: &Path) -> Result<Opened<'a>> {
+    let len = bytes.len() as u64;
+    Ok(if sniff(&bytes[..bytes.len().min(4)], path)? {
+        Opened {
+            reader: Box::new(flate2::bufread::GzDecoder::new(bytes)),
+            gzip: true,
+            size_bound: gzip_bound(len),
+        }
+    } else {
+        Opened {
+            reader: Box::new(bytes),
+            gzip: false,
+            size_bound: len,
+        }
+    })
+}
+
+/// A file, sniffed: a gzip file read whole into memory (fastest for a full
+/// load, then parsed as bytes), or a raw one left open to stream from.
+enum FileContent {
+    Whole(Vec<u8>),
+    Stream(File, u64, bool),
+}
+
+/// Opens `path` and sniffs gzip from the content. `whole` reads a compressed
+/// file into memory; otherwise it streams.
+fn open(path: &Path, whole: bool) -> Result<FileContent> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut start = [0u8; 4];
+    let n = read_up_to(&mut file, &mut start).map_err(|e| Error::io(path, e))?;
+    let gzip = sniff(&start[..n], path)?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if gzip && whole {
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        bytes.extend_from_slice(&start[..n]);
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::io(path, e))?;
+        return Ok(FileContent::Whole(bytes));
+    }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(path, e))?;
+    Ok(FileContent::Stream(file, len, gzip))
+}
+
+/// Streams an opened file: through a gzip decoder when `gzip`.
+fn stream(file: File, len: u64, gzip: bool) -> Opened<'static> {
+    if gzip {
+        Opened {
+            reader: Box::new(flate2::bufread::GzDecoder::new(BufReader::new(file))),
+            gzip,
+            size_bound: gzip_bound(len),
+        }
+    } else {
+        Opened {
+            reader: Box::new(file),
+            gzip,
+            size_bound: len,
+        }
+    }
 }
 
 /// Reads until `buf` is full or the end of input; returns the bytes read.
@@ -171,7 +210,7 @@ fn stream_error(path: &Path, gzip: bool, e: io::Error) -> Error {
 }
 
 /// Reads exactly `buf.len()` bytes of header at uncompressed offset `at`.
-fn read_header_bytes(opened: &mut Opened, path: &Path, buf: &mut [u8], at: u64) -> Result<()> {
+fn read_header_bytes(opened: &mut Opened<'_>, path: &Path, buf: &mut [u8], at: u64) -> Result<()> {
     let n = read_up_to(&mut opened.reader, buf).map_err(|e| stream_error(path, opened.gzip, e))?;
     if n < buf.len() {
         return Err(Error::Truncated {
@@ -183,7 +222,7 @@ fn read_header_bytes(opened: &mut Opened, path: &Path, buf: &mut [u8], at: u64) 
     Ok(())
 }
 
-fn parse_header(opened: &mut Opened, path: &Path, role: Role) -> Result<IdxHeader> {
+fn parse_header(opened: &mut Opened<'_>, path: &Path, role: Role) -> Result<IdxHeader> {
     let mut magic = [0u8; 4];
     read_header_bytes(opened, path, &mut magic, 0)?;
     let magic = u32::from_be_bytes(magic);
@@ -252,14 +291,47 @@ fn parse_header(opened: &mut Opened, path: &Path, role: Role) -> Result<IdxHeade
 /// ```
 pub fn read_idx_header(path: impl AsRef<Path>) -> Result<IdxHeader> {
     let path = path.as_ref();
-    let mut opened = open(path, false)?;
-    parse_header(&mut opened, path, Role::Any)
+    match open(path, false)? {
+        FileContent::Whole(bytes) => read_idx_header_bytes(&bytes, path),
+        FileContent::Stream(file, len, gzip) => {
+            parse_header(&mut stream(file, len, gzip), path, Role::Any)
+        }
+    }
+}
+
+/// Reads the header of an IDX file held in memory (gzip or raw); `name` is
+/// the file name errors mention. [`read_idx_header`] on bytes.
+///
+/// # Errors
+///
+/// As [`read_idx_header`], without [`Error::Io`].
+///
+/// # Example
+///
+/// ```
+/// let bytes = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28];
+/// let header = mnist_data::read_idx_header_bytes(&bytes, "images")?;
+/// assert_eq!((header.magic, header.dims), (2051, vec![2, 28, 28]));
+/// let err = mnist_data::read_idx_header_bytes(b"PK\x03\x04", "images.zip").unwrap_err();
+/// assert_eq!(err.to_string(), "images.zip is neither gzip nor an idx file (it starts with 50 4b 03 04)");
+/// # Ok::<(), mnist_data::Error>(())
+/// ```
+pub fn read_idx_header_bytes(bytes: &[u8], name: impl AsRef<Path>) -> Result<IdxHeader> {
+    let path = name.as_ref();
+    parse_header(&mut open_bytes(bytes, path)?, path, Role::Any)
 }
 
 /// Reads the header, checks the expected dimensions, then reads exactly the
 /// data the header announces and checks that nothing follows.
 fn read_data(path: &Path, role: Role) -> Result<(IdxHeader, Vec<u8>)> {
-    let mut opened = open(path, true)?;
+    match open(path, true)? {
+        FileContent::Whole(bytes) => read_data_from(open_bytes(&bytes, path)?, path, role),
+        FileContent::Stream(file, len, gzip) => read_data_from(stream(file, len, gzip), path, role),
+    }
+}
+
+/// [`read_data`] on an opened file or byte slice.
+fn read_data_from(mut opened: Opened<'_>, path: &Path, role: Role) -> Result<(IdxHeader, Vec<u8>)> {
     let header = parse_header(&mut opened, path, role)?;
     match role {
         Role::Images if header.dims[1..] != [ROWS, COLS] => {
@@ -348,7 +420,36 @@ fn dims_text(dims: &[usize]) -> String {
 /// ```
 pub fn read_images(path: impl AsRef<Path>) -> Result<Array2<u8>> {
     let path = path.as_ref();
-    let (header, data) = read_data(path, Role::Images)?;
+    images_array(read_data(path, Role::Images)?, path)
+}
+
+/// Reads an IDX images file held in memory (gzip or raw) into an `(N, 784)`
+/// array; `name` is the file name errors mention. [`read_images`] on bytes.
+///
+/// # Errors
+///
+/// As [`read_images`], without [`Error::Io`].
+///
+/// # Example
+///
+/// ```
+/// let mut bytes = vec![0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28];
+/// bytes.extend([255; 784]);
+/// assert_eq!(mnist_data::read_images_bytes(&bytes, "images")?.dim(), (1, 784));
+/// bytes.pop();
+/// let err = mnist_data::read_images_bytes(&bytes, "images").unwrap_err();
+/// assert!(matches!(err, mnist_data::Error::Truncated { expected: 800, found: 799, .. }));
+/// # Ok::<(), mnist_data::Error>(())
+/// ```
+pub fn read_images_bytes(bytes: &[u8], name: impl AsRef<Path>) -> Result<Array2<u8>> {
+    let path = name.as_ref();
+    images_array(
+        read_data_from(open_bytes(bytes, path)?, path, Role::Images)?,
+        path,
+    )
+}
+
+fn images_array((header, data): (IdxHeader, Vec<u8>), path: &Path) -> Result<Array2<u8>> {
     let n = header.count();
     Array2::from_shape_vec((n, PIXELS), data).map_err(|_| Error::BadDimensions {
         path: path.to_owned(),
@@ -380,7 +481,34 @@ pub fn read_images(path: impl AsRef<Path>) -> Result<Array2<u8>> {
 /// ```
 pub fn read_labels(path: impl AsRef<Path>) -> Result<Array1<u8>> {
     let path = path.as_ref();
-    let (_, data) = read_data(path, Role::Labels)?;
+    labels_array(read_data(path, Role::Labels)?.1, path)
+}
+
+/// Reads an IDX labels file held in memory (gzip or raw) into an `(N,)`
+/// array; `name` is the file name errors mention. [`read_labels`] on bytes.
+///
+/// # Errors
+///
+/// As [`read_labels`], without [`Error::Io`].
+///
+/// # Example
+///
+/// ```
+/// let bytes = [0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1];
+/// assert_eq!(mnist_data::read_labels_bytes(&bytes, "labels")?.to_vec(), vec![7, 2, 1]);
+/// let err = mnist_data::read_labels_bytes(&[0, 0, 8, 1, 0, 0, 0, 1, 10], "labels").unwrap_err();
+/// assert_eq!(err.to_string(), "label 10 at index 0 in labels is out of range 0-9");
+/// # Ok::<(), mnist_data::Error>(())
+/// ```
+pub fn read_labels_bytes(bytes: &[u8], name: impl AsRef<Path>) -> Result<Array1<u8>> {
+    let path = name.as_ref();
+    labels_array(
+        read_data_from(open_bytes(bytes, path)?, path, Role::Labels)?.1,
+        path,
+    )
+}
+
+fn labels_array(data: Vec<u8>, path: &Path) -> Result<Array1<u8>> {
     if let Some((index, &label)) = data
         .iter()
         .enumerate()

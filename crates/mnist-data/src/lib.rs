@@ -12,7 +12,7 @@ pub mod preprocess;
 pub use error::{Error, Result};
 pub use idx::{
     CLASSES, COLS, IMAGES_MAGIC, IdxHeader, LABELS_MAGIC, PIXELS, ROWS, read_idx_header,
-    read_images, read_labels,
+    read_idx_header_bytes, read_images, read_images_bytes, read_labels, read_labels_bytes,
 };
 pub use load::{
     Dataset, Images, Labels, LoadOptions, Split, default_data_dir, flatten, label_counts,

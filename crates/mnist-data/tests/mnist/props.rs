@@ -1,8 +1,11 @@
-use mnist_data::{normalize, read_idx_header, read_images, read_labels};
+use mnist_data::{
+    normalize, read_idx_header, read_idx_header_bytes, read_images, read_images_bytes, read_labels,
+    read_labels_bytes,
+};
 use ndarray::Array1;
 use proptest::prelude::*;
 
-use crate::common::gz;
+use crate::common::{gz, idx_images, idx_labels};
 
 /// Bytes that often look like IDX: a plausible header then anything.
 fn idx_like() -> impl Strategy<Value = Vec<u8>> {
@@ -36,6 +39,64 @@ proptest! {
         if let Ok(t) = read_labels(&path) {
             prop_assert!(t.iter().all(|&l| l < 10));
         }
+    }
+
+    /// The in-memory parsers give what the file parsers give, error
+    /// messages included (both name the same file).
+    #[test]
+    fn bytes_and_files_parse_alike(
+        bytes in prop_oneof![idx_like(), prop::collection::vec(any::<u8>(), 0..64)],
+        compress in any::<bool>(),
+    ) {
+        let bytes = if compress { gz(&bytes) } else { bytes };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file");
+        std::fs::write(&path, &bytes).unwrap();
+        let text = |r: Result<String, mnist_data::Error>| r.map_err(|e| e.to_string());
+        prop_assert_eq!(
+            text(read_idx_header(&path).map(|h| format!("{h:?}"))),
+            text(read_idx_header_bytes(&bytes, &path).map(|h| format!("{h:?}")))
+        );
+        prop_assert_eq!(
+            text(read_images(&path).map(|x| format!("{x:?}"))),
+            text(read_images_bytes(&bytes, &path).map(|x| format!("{x:?}")))
+        );
+        prop_assert_eq!(
+            text(read_labels(&path).map(|x| format!("{x:?}"))),
+            text(read_labels_bytes(&bytes, &path).map(|x| format!("{x:?}")))
+        );
+    }
+
+    /// Any bytes, raw or gzip-compressed: `Ok` or a typed error, never a
+    /// panic; what parses is consistent with its header.
+    #[test]
+    fn any_bytes_in_memory(bytes in prop::collection::vec(any::<u8>(), 0..256), compress in any::<bool>()) {
+        let bytes = if compress { gz(&bytes) } else { bytes };
+        let header = read_idx_header_bytes(&bytes, "fuzz");
+        if let Ok(x) = read_images_bytes(&bytes, "fuzz") {
+            prop_assert_eq!(header.as_ref().unwrap().dims.clone(), vec![x.nrows(), 28, 28]);
+        }
+        if let Ok(t) = read_labels_bytes(&bytes, "fuzz") {
+            prop_assert_eq!(header.as_ref().unwrap().dims.clone(), vec![t.len()]);
+            prop_assert!(t.iter().all(|&l| l < 10));
+        }
+    }
+
+    /// parse(write(x)) == x, raw and gzip-compressed.
+    #[test]
+    fn written_idx_reads_back(
+        n in 0..4u32,
+        pixels in prop::collection::vec(any::<u8>(), 4 * 784),
+        labels in prop::collection::vec(0..10u8, 0..50),
+        compress in any::<bool>(),
+    ) {
+        let pack = |b: Vec<u8>| if compress { gz(&b) } else { b };
+        let images = pack(idx_images(n, 28, 28, |i, p| pixels[i * 784 + p]));
+        let x = read_images_bytes(&images, "images").unwrap();
+        prop_assert_eq!(x.dim(), (n as usize, 784));
+        prop_assert_eq!(x.as_slice().unwrap(), &pixels[..n as usize * 784]);
+        let t = read_labels_bytes(&pack(idx_labels(&labels)), "labels").unwrap();
+        prop_assert_eq!(t.to_vec(), labels);
     }
 
     #[test]
