@@ -107,6 +107,15 @@ fn classify<T: Float>(
 ) -> CliResult<(Vec<usize>, Duration, Vec<usize>)> {
     let net: Network<T> = Network::from_tensors(tensors, hidden, Output::Softmax)
         .map_err(|e| format!("{}: {e}", path.display()))?;
+    if net.input_size() != pixels.ncols() {
+        return Err(format!(
+            "{}: the network takes {} inputs, but MNIST images have {} pixels",
+            path.display(),
+            net.input_size(),
+            pixels.ncols()
+        )
+        .into());
+    }
     let start = Instant::now();
     let classes = net.predict_classes_u8(pixels, input, batch)?;
     Ok((classes, start.elapsed(), net.sizes()))
