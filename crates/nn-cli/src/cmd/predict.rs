@@ -57,7 +57,8 @@ struct Report<'a> {
 
 pub(crate) fn run(args: Args) -> CliResult {
     // The picture first: its errors are the likeliest, and quick to report.
-    let digit = preprocess(&open_image(&args.image)?)?;
+    let digit = preprocess(&open_image(&args.image)?)
+        .map_err(|e| format!("{}: {e}", args.image.display()))?;
     let classifier = Classifier::load(&args.weights)?;
     let prediction = classifier.classify_digit(digit)?;
     if args.json {
