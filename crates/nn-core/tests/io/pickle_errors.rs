@@ -535,6 +535,11 @@ proptest! {
     }
 
     #[test]
+    fn any_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = read_pickle_bytes(&bytes, "fuzz.pkl");
+    }
+
+    #[test]
     fn random_opcodes_never_panic(body in prop::collection::vec(any::<u8>(), 0..200)) {
         let mut bytes = vec![0x80, 0x04];
         bytes.extend(body);

@@ -167,3 +167,50 @@ proptest::proptest! {
         let _ = read_safetensors_bytes(&bytes, "fuzz.safetensors");
     }
 }
+
+fn shapes() -> impl proptest::strategy::Strategy<Value = Vec<usize>> {
+    proptest::collection::vec(0..5usize, 0..5)
+}
+
+proptest::proptest! {
+    /// Any bytes, and any bytes behind a plausible header length: `Ok` or a
+    /// typed error, never a panic.
+    #[test]
+    fn any_bytes_never_panic(
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        header_len in proptest::option::of(0..300u64),
+    ) {
+        let mut bytes = header_len.map(|n| n.to_le_bytes().to_vec()).unwrap_or_default();
+        bytes.extend(body);
+        let _ = read_safetensors_bytes(&bytes, "fuzz.safetensors");
+    }
+
+    /// parse(write(x)) == x bit for bit: any shapes, both dtypes, any bit
+    /// patterns (NaN payloads, subnormals, -0.0).
+    #[test]
+    fn any_arrays_round_trip(
+        shape32 in shapes(),
+        shape64 in shapes(),
+        bits32 in proptest::collection::vec(proptest::prelude::any::<u32>(), 1024),
+        bits64 in proptest::collection::vec(proptest::prelude::any::<u64>(), 1024),
+    ) {
+        use ndarray::{ArrayD, IxDyn};
+        let n32 = shape32.iter().product();
+        let n64 = shape64.iter().product();
+        let a32 = ArrayD::from_shape_vec(IxDyn(&shape32), bits32[..n32].iter().map(|&b| f32::from_bits(b)).collect()).unwrap();
+        let a64 = ArrayD::from_shape_vec(IxDyn(&shape64), bits64[..n64].iter().map(|&b| f64::from_bits(b)).collect()).unwrap();
+        let t = Tensors::from([("a".to_owned(), TensorData::F32(a32)), ("z".to_owned(), TensorData::F64(a64))]);
+        let back = read_safetensors_bytes(&safetensors_bytes(&t).unwrap(), "m.safetensors").unwrap();
+        proptest::prop_assert_eq!(back.keys().collect::<Vec<_>>(), t.keys().collect::<Vec<_>>());
+        for (k, x) in &t {
+            let y = &back[k];
+            proptest::prop_assert_eq!(x.shape(), y.shape());
+            let same = match (x, y) {
+                (TensorData::F32(x), TensorData::F32(y)) => x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits()),
+                (TensorData::F64(x), TensorData::F64(y)) => x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits()),
+                _ => false,
+            };
+            proptest::prop_assert!(same, "{k} changed");
+        }
+    }
+}
