@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod fuzz;
 mod train_check;
 mod web;
 
@@ -32,6 +33,9 @@ tasks:
   train-check   train the book's two-layer network on the real MNIST (seed 0,
                 10 000 iterations) and check test accuracy >= 0.942; reads
                 the training set from --data-dir, fetching it when missing
+  fuzz          write the seed corpora and run each cargo-fuzz target in fuzz/
+                (idx, pickle, safetensors) in turn on one core; fails on a
+                crash and names the input (needs `cargo install cargo-fuzz`)
   help          this text
 
 options (eval, bench, web-check, train-check):
@@ -39,6 +43,10 @@ options (eval, bench, web-check, train-check):
                         (also NN_MIRROR), e.g. ../shared/data
   --data-dir DIR        where the data lives (also NN_DATA_DIR; default: the
                         platform cache directory)
+
+options (fuzz):
+  --seconds N           how long each target runs (default 30)
+  --target NAME         only this target
 
 options (bench):
   --python PATH         the Python to run NumPy with (default: target/bench-venv,
@@ -61,6 +69,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&rest),
         Some("web-check") => web::web_check(&rest),
         Some("train-check") => train_check::train_check(&rest),
+        Some("fuzz") => fuzz::fuzz(&rest),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
