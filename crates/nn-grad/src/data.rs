@@ -379,25 +379,48 @@ impl<'a, T: Float> Dataset<'a, T> {
         if self.packed.is_some() || x.ncols() > usize::from(u16::MAX) + 1 {
             return self.clone();
         }
-        let nonzero = x.iter().filter(|&&p| p != 0).count();
+        let nonzero = match x.as_slice() {
+            // A flat count vectorises; ndarray's 2-D iterator does not.
+            Some(all) => all.iter().filter(|&&p| p != 0).count(),
+            None => x.iter().filter(|&&p| p != 0).count(),
+        };
         if nonzero > x.len() / 2 {
             return self.clone();
         }
-        let mut packed = PackedPixels {
-            indptr: Vec::with_capacity(x.nrows() + 1),
-            indices: Vec::with_capacity(nonzero),
-            values: Vec::with_capacity(nonzero),
-        };
-        packed.indptr.push(0);
+        let mut indptr = Vec::with_capacity(x.nrows() + 1);
+        let mut indices = Vec::with_capacity(nonzero);
+        let mut values = Vec::with_capacity(nonzero);
+        indptr.push(0);
         for row in x.rows() {
-            for (j, &p) in row.iter().enumerate() {
+            let mut push = |j: usize, p: u8| {
                 if p != 0 {
-                    packed.indices.push(j as u16);
-                    packed.values.push(p);
+                    indices.push(j as u16);
+                    values.push(p);
                 }
+            };
+            match row.as_slice() {
+                Some(r) => {
+                    // Most pixels are 0: eight of them cost one test.
+                    for (c, chunk) in r.chunks(8).enumerate() {
+                        let zero =
+                            <[u8; 8]>::try_from(chunk).is_ok_and(|b| u64::from_ne_bytes(b) == 0);
+                        if !zero {
+                            chunk
+                                .iter()
+                                .enumerate()
+                                .for_each(|(k, &p)| push(c * 8 + k, p));
+                        }
+                    }
+                }
+                None => row.iter().enumerate().for_each(|(j, &p)| push(j, p)),
             }
-            packed.indptr.push(packed.values.len());
+            indptr.push(values.len());
         }
+        let packed = PackedPixels {
+            indptr,
+            indices,
+            values,
+        };
         Self {
             packed: Some(Arc::new(packed)),
             ..self.clone()
