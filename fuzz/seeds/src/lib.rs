@@ -4,16 +4,37 @@
 //! reports as a crash) if it panics itself or if a successful parse breaks an
 //! invariant: written back by the project's own writer and parsed again it
 //! gives the same arrays, bit for bit, and it holds no more data than the
-//! input could.
+//! input could. Each input runs under an allocation budget (see [`within`]).
 
+use std::alloc::System;
 use std::io::Write;
 use std::mem::discriminant;
 
+use cap::Cap;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use nn_core::io::{
     TensorData, Tensors, pickle_bytes, read_pickle_bytes, read_safetensors_bytes, safetensors_bytes,
 };
+
+/// Every allocation is counted, so that each input can run under a budget.
+/// (libFuzzer's `-malloc_limit_mb` needs a sanitizer's malloc hooks, which
+/// `--sanitizer none` builds do not have.)
+#[global_allocator]
+static ALLOC: Cap<System> = Cap::new(System, usize::MAX);
+
+/// Bytes any input may allocate on top of what it justifies.
+const BASE_BUDGET: usize = 32 << 20;
+
+/// Runs `f` with at most `budget` more bytes allocated at any one time. Past
+/// it an allocation fails and the process aborts ("memory allocation of N
+/// bytes failed"), which libFuzzer reports as a crash: a parser allocated
+/// more than its input justifies.
+pub fn within(budget: usize, f: impl FnOnce()) {
+    let _ = ALLOC.set_limit(ALLOC.allocated().saturating_add(budget));
+    f();
+    let _ = ALLOC.set_limit(usize::MAX);
+}
 
 /// An IDX file of unsigned bytes: magic `0x0000_08NN` (`NN` = `dims.len()`),
 /// the dimensions as big-endian `u32`, then `data`.
@@ -65,8 +86,15 @@ pub fn data_bytes(t: &Tensors) -> usize {
         .sum()
 }
 
-/// IDX: the bytes as they are, and gzip-compressed.
+/// IDX: the bytes as they are, and gzip-compressed. Budget: a gzip stream
+/// inflates at most 1032-fold, and the check copies what it parses twice.
 pub fn check_idx(data: &[u8]) {
+    within(BASE_BUDGET + 4 * 1032 * data.len(), || {
+        check_idx_unbounded(data)
+    });
+}
+
+fn check_idx_unbounded(data: &[u8]) {
     let raw = check_idx_once(data);
     let packed = gz(data);
     let zipped = check_idx_once(&packed);
@@ -155,16 +183,20 @@ fn check_round_trips(t: &Tensors, input_len: usize) {
 
 /// NumPy pickles.
 pub fn check_pickle(data: &[u8]) {
-    if let Ok(t) = read_pickle_bytes(data, "fuzz.pkl") {
-        check_round_trips(&t, data.len());
-    }
+    within(BASE_BUDGET + 16 * data.len(), || {
+        if let Ok(t) = read_pickle_bytes(data, "fuzz.pkl") {
+            check_round_trips(&t, data.len());
+        }
+    });
 }
 
 /// safetensors.
 pub fn check_safetensors(data: &[u8]) {
-    if let Ok(t) = read_safetensors_bytes(data, "fuzz.safetensors") {
-        check_round_trips(&t, data.len());
-    }
+    within(BASE_BUDGET + 16 * data.len(), || {
+        if let Ok(t) = read_safetensors_bytes(data, "fuzz.safetensors") {
+            check_round_trips(&t, data.len());
+        }
+    });
 }
 
 /// Hand-broken variants of a good input: cut at a few places, one byte
