@@ -1,217 +1,24 @@
-//! Downloads against a tiny HTTP server on 127.0.0.1 that the tests start:
-//! it serves canned answers, including broken ones, to a bounded number of
+//! Downloads against a tiny HTTP server on 127.0.0.1 that the tests start
+//! (`nn_testkit::http`, shared with nn-cli's reliability tests): it serves
+//! canned answers, including broken ones, to a bounded number of
 //! connections, and stops when dropped.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use mnist_data::Error;
 use mnist_data::fetch::{
     FetchEvent, FetchOptions, FileSpec, Source, TEST_IMAGES, What, fetch, fetch_file, verify_file,
 };
+use nn_testkit::http::{Reply, Server};
 use sha2::{Digest, Sha256};
 
 use crate::common::files_in;
 
-/// A canned answer.
-#[derive(Clone)]
-enum Reply {
-    /// 200 with the body and a Content-Length.
-    Ok(Vec<u8>),
-    /// 200 `text/html` with an HTML page.
-    Html,
-    /// A bare status with a short text body.
-    Status(u16),
-    /// 200 announcing the full length, then only `send` bytes, then the
-    /// connection is closed.
-    DropAfter(Vec<u8>, usize),
-    /// 200 with a Content-Length that is not the body's.
-    Announce(u64, Vec<u8>),
-    /// 200 without a Content-Length: the body runs until the connection closes.
-    Unannounced(Vec<u8>),
-    /// 200 announcing the full length, `send` bytes, then a TCP reset (RST:
-    /// SO_LINGER 0), not an orderly close.
-    ResetAfter(Vec<u8>, usize),
-    /// Accepts and reads the request, then says nothing (`headers: false`)
-    /// or sends the headers and no body (`true`) until the server stops.
-    Stall { headers: bool },
-    /// The body in pieces of `chunk` bytes with a pause between them.
-    Slow(Vec<u8>, usize, Duration),
-    /// A 302 to another path on this server.
-    Redirect(String),
-}
-
-struct Server {
-    addr: SocketAddr,
-    hits: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(routes: Vec<(&str, Reply)>) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let routes: HashMap<String, Reply> =
-            routes.into_iter().map(|(p, r)| (p.to_owned(), r)).collect();
-        let routes = Arc::new(Mutex::new(routes));
-        let hits = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (h, s) = (hits.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            // Bounded: at most 50 connections per test.
-            for stream in listener.incoming().take(50) {
-                if s.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                h.fetch_add(1, Ordering::SeqCst);
-                let routes = routes.lock().unwrap().clone();
-                // A thread per connection: slow and stalled answers overlap.
-                let s = s.clone();
-                std::thread::spawn(move || answer(stream, &routes, &s));
-            }
-        });
-        Server {
-            addr,
-            hits,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, dir: &str) -> Source {
-        Source::parse(&format!("http://{}/{dir}", self.addr))
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn answer(
-    stream: TcpStream,
-    routes: &HashMap<String, Reply>,
-    stop: &AtomicBool,
-) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_owned();
-    let mut out = stream;
-    let head = |status: &str, kind: &str, length: Option<u64>| {
-        let mut h = format!("HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nConnection: close\r\n");
-        if let Some(n) = length {
-            h.push_str(&format!("Content-Length: {n}\r\n"));
-        }
-        h.push_str("\r\n");
-        h.into_bytes()
-    };
-    let binary = "application/octet-stream";
-    match routes.get(&path).cloned().unwrap_or(Reply::Status(404)) {
-        Reply::Ok(body) => {
-            out.write_all(&head("200 OK", binary, Some(body.len() as u64)))?;
-            out.write_all(&body)?;
-        }
-        Reply::Html => {
-            let body = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>";
-            out.write_all(&head(
-                "200 OK",
-                "text/html; charset=utf-8",
-                Some(body.len() as u64),
-            ))?;
-            out.write_all(body)?;
-        }
-        Reply::Status(code) => {
-            let body = format!("status {code}");
-            out.write_all(&head(
-                &format!("{code} Oops"),
-                "text/plain",
-                Some(body.len() as u64),
-            ))?;
-            out.write_all(body.as_bytes())?;
-        }
-        Reply::DropAfter(body, send) => {
-            out.write_all(&head("200 OK", binary, Some(body.len() as u64)))?;
-            out.write_all(&body[..send])?;
-            out.flush()?;
-        }
-        Reply::Announce(length, body) => {
-            out.write_all(&head("200 OK", binary, Some(length)))?;
-            out.write_all(&body)?;
-        }
-        Reply::Unannounced(body) => {
-            out.write_all(&head("200 OK", binary, None))?;
-            out.write_all(&body)?;
-        }
-        Reply::ResetAfter(body, send) => {
-            out.write_all(&head("200 OK", binary, Some(body.len() as u64)))?;
-            out.write_all(&body[..send])?;
-            out.flush()?;
-            // Give the client time to read what was sent, then reset.
-            std::thread::sleep(Duration::from_millis(50));
-            socket2::SockRef::from(&out).set_linger(Some(Duration::ZERO))?;
-            drop(out);
-            return Ok(());
-        }
-        Reply::Stall { headers } => {
-            if headers {
-                out.write_all(&head("200 OK", binary, Some(1000)))?;
-                out.flush()?;
-            }
-            // Until the test's server is dropped (at most 30 s).
-            for _ in 0..600 {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        Reply::Slow(body, chunk, pause) => {
-            out.write_all(&head("200 OK", binary, Some(body.len() as u64)))?;
-            for piece in body.chunks(chunk) {
-                out.write_all(piece)?;
-                out.flush()?;
-                std::thread::sleep(pause);
-            }
-        }
-        Reply::Redirect(location) => {
-            let mut h = head("302 Found", "text/plain", Some(0));
-            let at = h.len() - 2;
-            h.splice(at..at, format!("Location: {location}\r\n").into_bytes());
-            out.write_all(&h)?;
-        }
-    }
-    out.flush()?;
-    out.shutdown(std::net::Shutdown::Both)
+/// The mirror at `/dir/` on `server`.
+fn url(server: &Server, dir: &str) -> Source {
+    Source::parse(&server.url(dir))
 }
 
 /// A payload and its spec (name `data.bin`).
@@ -281,14 +88,14 @@ fn download_verifies_and_is_not_repeated() {
     let server = Server::start(vec![("/m/data.bin", Reply::Ok(body.clone()))]);
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(&body, &hash);
-    let (result, events) = run(dir.path(), &spec, &[server.url("m")]);
+    let (result, events) = run(dir.path(), &spec, &[url(&server, "m")]);
     let path = result.unwrap();
     assert_eq!(events, ["start 200000", "progress", "done"]);
     assert_eq!(std::fs::read(&path).unwrap(), body);
     assert_eq!(files_in(dir.path()), ["data.bin"]);
     assert_eq!(server.hits(), 1);
     // Present and verified: not fetched again.
-    let (result, events) = run(dir.path(), &spec, &[server.url("m")]);
+    let (result, events) = run(dir.path(), &spec, &[url(&server, "m")]);
     assert_eq!(result.unwrap(), path);
     assert_eq!(events, ["present"]);
     assert_eq!(server.hits(), 1);
@@ -302,7 +109,7 @@ fn not_found_falls_back_to_the_next_mirror() {
     let (result, events) = run(
         dir.path(),
         &spec(&body, &hash),
-        &[server.url("first"), server.url("second")],
+        &[url(&server, "first"), url(&server, "second")],
     );
     result.unwrap();
     let url = format!("http://{}/first/data.bin", server.addr);
@@ -325,7 +132,7 @@ fn wrong_checksum_leaves_nothing() {
     wrong[4321] ^= 1;
     let server = Server::start(vec![("/m/data.bin", Reply::Ok(wrong.clone()))]);
     let dir = tempfile::tempdir().unwrap();
-    let (result, _) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     let err = result.unwrap_err();
     let actual: String = Sha256::digest(&wrong)
         .iter()
@@ -361,10 +168,10 @@ fn connection_dropped_mid_body_leaves_nothing() {
     let (body, hash) = payload(300_000);
     let server = Server::start(vec![(
         "/m/data.bin",
-        Reply::DropAfter(body.clone(), 100_000),
+        Reply::Announce(body.len() as u64, body[..100_000].to_vec()),
     )]);
     let dir = tempfile::tempdir().unwrap();
-    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Network { .. }), "{err:?}");
     assert!(events.contains(&"progress".to_owned()), "{events:?}");
@@ -380,7 +187,7 @@ fn html_page_is_refused() {
     let (body, hash) = payload(5000);
     let server = Server::start(vec![("/m/data.bin", Reply::Html)]);
     let dir = tempfile::tempdir().unwrap();
-    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     let err = result.unwrap_err();
     assert!(
         matches!(&err, Error::NotAFile { content_type, .. } if content_type == "text/html"),
@@ -407,10 +214,10 @@ fn html_body_served_as_binary_fails_verification() {
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(&body, &hash);
     // Announced with the right length but short: the transport notices.
-    let (result, _) = run(dir.path(), &spec, &[server.url("a")]);
+    let (result, _) = run(dir.path(), &spec, &[url(&server, "a")]);
     assert!(matches!(result, Err(Error::Network { .. })), "{result:?}");
     // No length at all: a complete wrong body, a checksum error.
-    let (result, _) = run(dir.path(), &spec, &[server.url("b")]);
+    let (result, _) = run(dir.path(), &spec, &[url(&server, "b")]);
     assert!(
         matches!(
             result,
@@ -433,7 +240,7 @@ fn wrong_announced_length_is_refused_before_download() {
         Reply::Announce(4000, body[..4000].to_vec()),
     )]);
     let dir = tempfile::tempdir().unwrap();
-    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     assert!(
         matches!(
             result,
@@ -454,7 +261,7 @@ fn endless_body_is_cut_off() {
     let (body, hash) = payload(5000);
     let server = Server::start(vec![("/m/data.bin", Reply::Unannounced(vec![0; 100_000]))]);
     let dir = tempfile::tempdir().unwrap();
-    let (result, _) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     assert!(
         matches!(result, Err(Error::Size { expected: 5000, .. })),
         "{result:?}"
@@ -473,7 +280,7 @@ fn every_mirror_failing_lists_every_reason() {
     let (result, events) = run(
         dir.path(),
         &spec(&body, &hash),
-        &[server.url("a"), server.url("b")],
+        &[url(&server, "a"), url(&server, "b")],
     );
     let err = result.unwrap_err();
     let Error::AllMirrorsFailed { file, attempts } = &err else {
@@ -521,7 +328,7 @@ fn a_bad_file_in_the_data_dir_is_replaced() {
     let server = Server::start(vec![("/m/data.bin", Reply::Ok(body.clone()))]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("data.bin"), b"half a file").unwrap();
-    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     result.unwrap();
     assert_eq!(events, ["replacing", "start 5000", "progress", "done"]);
     assert_eq!(std::fs::read(dir.path().join("data.bin")).unwrap(), body);
@@ -621,10 +428,10 @@ fn connection_reset_mid_body_leaves_nothing() {
     let (body, hash) = payload(300_000);
     let server = Server::start(vec![(
         "/m/data.bin",
-        Reply::ResetAfter(body.clone(), 100_000),
+        Reply::ResetAfter(body.len() as u64, body[..100_000].to_vec()),
     )]);
     let dir = tempfile::tempdir().unwrap();
-    let (result, _) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Network { .. }), "{err:?}");
     assert!(err.to_string().starts_with("download of http://"), "{err}");
@@ -648,8 +455,8 @@ fn impatient() -> FetchOptions {
 fn a_stalled_server_times_out_quickly() {
     let (body, hash) = payload(1000);
     let server = Server::start(vec![
-        ("/silent/data.bin", Reply::Stall { headers: false }),
-        ("/headers/data.bin", Reply::Stall { headers: true }),
+        ("/silent/data.bin", Reply::Stall(None)),
+        ("/headers/data.bin", Reply::Stall(Some(1000))),
     ]);
     let dir = tempfile::tempdir().unwrap();
     for (mirror, what) in [("silent", "receive response"), ("headers", "per read")] {
@@ -657,7 +464,7 @@ fn a_stalled_server_times_out_quickly() {
         let (result, _) = run_with(
             dir.path(),
             &spec(&body, &hash),
-            &[server.url(mirror)],
+            &[url(&server, mirror)],
             &impatient(),
         );
         let elapsed = start.elapsed();
@@ -684,7 +491,7 @@ fn a_redirect_is_followed_and_the_file_verified() {
         ("/new/data.bin", Reply::Ok(body.clone())),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("old")]);
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[url(&server, "old")]);
     let path = result.unwrap();
     assert_eq!(events, ["start 5000", "progress", "done"]);
     assert_eq!(std::fs::read(path).unwrap(), body);
@@ -700,7 +507,7 @@ fn a_redirect_loop_is_a_clear_error() {
         Reply::Redirect("/loop/data.bin".into()),
     )]);
     let dir = tempfile::tempdir().unwrap();
-    let (result, _) = run(dir.path(), &spec(&body, &hash), &[server.url("loop")]);
+    let (result, _) = run(dir.path(), &spec(&body, &hash), &[url(&server, "loop")]);
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Network { .. }), "{err:?}");
     assert!(err.to_string().contains("redirect"), "{err}");
@@ -718,7 +525,7 @@ fn a_server_error_falls_back_to_the_next_mirror() {
     let (result, events) = run(
         dir.path(),
         &spec(&body, &hash),
-        &[server.url("a"), server.url("b")],
+        &[url(&server, "a"), url(&server, "b")],
     );
     result.unwrap();
     assert_eq!(
@@ -740,7 +547,7 @@ fn two_fetches_into_one_directory_both_verify() {
     )]);
     let dir = tempfile::tempdir().unwrap();
     let spec = spec(&body, &hash);
-    let sources = [server.url("m")];
+    let sources = [url(&server, "m")];
     let results = std::thread::scope(|s| {
         let a = s.spawn(|| run(dir.path(), &spec, &sources));
         // While the first is mid-body, its temporary file is there.
@@ -778,7 +585,7 @@ fn temporary_files_of_killed_fetches_are_removed_live_ones_kept() {
     write(".data.bin.xyz789.part", Duration::from_secs(5)); // live, elsewhere
     write(".data.bin.gz.old000.part", hour * 2); // another file's
     write(".other.bin.old111.part", hour * 2); // another file's
-    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     result.unwrap();
     assert_eq!(events[0], "removed .data.bin.AbC123.part");
     assert_eq!(
@@ -792,7 +599,7 @@ fn temporary_files_of_killed_fetches_are_removed_live_ones_kept() {
     );
     // Also when the file is already there.
     write(".data.bin.Stale9.part", hour * 3);
-    let (result, events) = run(dir.path(), &spec(&body, &hash), &[server.url("m")]);
+    let (result, events) = run(dir.path(), &spec(&body, &hash), &[url(&server, "m")]);
     result.unwrap();
     assert_eq!(events, ["removed .data.bin.Stale9.part", "present"]);
 }

@@ -8,6 +8,7 @@ use mnist_data::preprocess::{
     MAX_IMAGE_PIXELS, decode_image, from_raw_pixels, open_image, preprocess,
 };
 use ndarray::{Array2, s};
+use nn_testkit::png::chunk;
 use proptest::prelude::*;
 
 /// A "1" with a flag, as every test below draws it, once preprocessed: 20 px
@@ -303,30 +304,6 @@ fn low_but_sufficient_contrast_is_ink() {
     let mut image = canvas(50, 50, 200);
     draw_one(&mut image, 10, 10, 4, 160);
     check(&preprocess(&image).unwrap(), &ONE);
-}
-
-/// CRC-32 (ISO-HDLC) of a PNG chunk's type and data.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut c = (data.len() as u32).to_be_bytes().to_vec();
-    let body: Vec<u8> = kind.iter().chain(data).copied().collect();
-    c.extend(&body);
-    c.extend(crc32(&body).to_be_bytes());
-    c
 }
 
 /// A PNG that claims `width`×`height` 8-bit gray pixels and holds a few

@@ -759,33 +759,25 @@ pub(crate) mod tests {
     use super::*;
 
     /// Writes a small fake MNIST (raw IDX files, which the loader accepts
-    /// without `.gz`): image `i` has label `i % 10` drawn as a bright bar
+    /// without `.gz`): image `i` has label `(7i + salt) % 10` (salt 0 for train,
+    /// 7 for test) drawn as a bright bar
     /// on rows `2k + 2 .. 2k + 5`, plus a few noise pixels.
     pub(crate) fn write_fake_mnist(dir: &Path, train: usize, test: usize) {
         for (split, n, salt) in [("train", train, 0), ("t10k", test, 7)] {
-            let mut images = vec![0, 0, 8, 3];
-            images.extend((n as u32).to_be_bytes());
-            images.extend(28u32.to_be_bytes());
-            images.extend(28u32.to_be_bytes());
-            let mut labels = vec![0, 0, 8, 1];
-            labels.extend((n as u32).to_be_bytes());
-            for i in 0..n {
-                let k = (i * 7 + salt) % 10;
-                labels.push(k as u8);
-                for r in 0..28 {
-                    for c in 0..28 {
-                        let bar = (2 * k + 2..2 * k + 5).contains(&r) && (4..24).contains(&c);
-                        let noise = (i * 31 + r * 17 + c * 13) % 23 == 0;
-                        images.push(if bar {
-                            200 + ((i + c) % 56) as u8
-                        } else if noise {
-                            90
-                        } else {
-                            0
-                        });
-                    }
+            let labels: Vec<u8> = (0..n).map(|i| ((i * 7 + salt) % 10) as u8).collect();
+            let images = nn_testkit::idx::images(n as u32, 28, 28, |i, p| {
+                let (k, r, c) = (usize::from(labels[i]), p / 28, p % 28);
+                let bar = (2 * k + 2..2 * k + 5).contains(&r) && (4..24).contains(&c);
+                let noise = (i * 31 + r * 17 + c * 13) % 23 == 0;
+                if bar {
+                    200 + ((i + c) % 56) as u8
+                } else if noise {
+                    90
+                } else {
+                    0
                 }
-            }
+            });
+            let labels = nn_testkit::idx::labels(&labels);
             fs::write(dir.join(format!("{split}-images-idx3-ubyte")), images).unwrap();
             fs::write(dir.join(format!("{split}-labels-idx1-ubyte")), labels).unwrap();
         }

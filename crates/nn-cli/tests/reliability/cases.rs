@@ -7,9 +7,11 @@ use std::time::{Duration, Instant, SystemTime};
 use mnist_data::fetch::{FetchOptions, FileSpec, Source, fetch_file, verify_file};
 use ndarray::{Array1, Array2};
 use nn_core::io::{TensorData, Tensors, write_tensors};
+use nn_testkit::http::{Reply, Server};
+use nn_testkit::idx::{self, fixture_labels, pattern};
+use nn_testkit::png::crc32;
 use sha2::{Digest, Sha256};
 
-use crate::server::{Reply, Server};
 use crate::{Row, Scene, disk, nn, outcome};
 
 pub(crate) fn all() -> Vec<Row> {
@@ -40,7 +42,7 @@ fn downloads(rows: &mut Vec<Row>) {
     let cases: Vec<(&str, Reply, &[&str])> = vec![
         (
             "connection reset (RST) after 1000 of 181853 bytes",
-            Reply::ResetAfter(size, 1000),
+            Reply::ResetAfter(size, vec![7; 1000]),
             &[],
         ),
         (
@@ -89,12 +91,7 @@ fn downloads(rows: &mut Vec<Row>) {
         };
         routes.push((path, reply));
     }
-    let server = Server::start(
-        routes
-            .iter()
-            .map(|(p, r)| (p.as_str(), r.clone()))
-            .collect(),
-    );
+    let server = Server::start(routes);
     for (i, (case, _, extra)) in cases.iter().enumerate() {
         let mut scene = Scene::new();
         scene.server = Some(server.addr.to_string());
@@ -410,20 +407,19 @@ pub(crate) fn read_only_data_dir() {
     }
 }
 
-/// A data dir of 20 fixture images (labels `i % 10`), unzipped IDX.
+/// A data dir of `n` fixture images (labels `i % 10`), unzipped IDX; the
+/// labels file may declare another count than it holds.
 fn write_data(dir: &Path, n: u32, labels_declared: Option<u32>) {
     std::fs::create_dir_all(dir).unwrap();
-    let mut images = vec![0, 0, 8, 3];
-    for d in [n, 28, 28] {
-        images.extend(d.to_be_bytes());
+    let mut labels = idx::labels(&fixture_labels(n as usize));
+    if let Some(declared) = labels_declared {
+        labels[4..8].copy_from_slice(&declared.to_be_bytes());
     }
-    for i in 0..n as usize {
-        images.extend((0..784).map(|p| ((i * 31 + p * 7) % 256) as u8));
-    }
-    let mut labels = vec![0, 0, 8, 1];
-    labels.extend(labels_declared.unwrap_or(n).to_be_bytes());
-    labels.extend((0..n).map(|i| (i % 10) as u8));
-    std::fs::write(dir.join("t10k-images-idx3-ubyte"), images).unwrap();
+    std::fs::write(
+        dir.join("t10k-images-idx3-ubyte"),
+        idx::images(n, 28, 28, pattern),
+    )
+    .unwrap();
     std::fs::write(dir.join("t10k-labels-idx1-ubyte"), labels).unwrap();
 }
 
@@ -647,9 +643,8 @@ fn data(rows: &mut Vec<Row>) {
     );
     let mismatch = scene.path("mismatch");
     write_data(&mismatch, 20, None);
-    let mut labels = vec![0, 0, 8, 1, 0, 0, 0, 19];
-    labels.extend((0..19).map(|i| i % 10));
-    std::fs::write(mismatch.join("t10k-labels-idx1-ubyte"), labels).unwrap();
+    let nineteen = idx::labels(&fixture_labels(19));
+    std::fs::write(mismatch.join("t10k-labels-idx1-ubyte"), nineteen).unwrap();
     run(
         rows,
         "20 images but 19 labels",
@@ -824,20 +819,4 @@ fn server_timeouts(rows: &mut Vec<Row>) {
     );
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// PNG's CRC-32 (ISO 3309), bit by bit: a header rewritten above needs it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }

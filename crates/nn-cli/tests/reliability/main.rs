@@ -11,11 +11,11 @@
 //! NN_UPDATE_DOCS=1 cargo test -p nn-cli --test reliability
 //! ```
 //!
-//! Offline and self-contained: data, weights and HTTP servers are made here;
+//! Offline and self-contained: data, weights and HTTP servers are made here
+//! (the fault-injecting server and the IDX writers are `nn-testkit`'s);
 //! stalls use sub-second timeouts.
 
 mod cases;
-mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
