@@ -118,8 +118,13 @@ fn gzip_bound(len: u64) -> u64 {
 
 /// Opens the IDX content of `bytes` (gzip or raw, sniffed from the content).
 fn open_bytes<'a>(bytes: &'a [u8], path: &Path) -> Result<Opened<'a>> {
-    let len = bytes.len() as u64;
-    Ok(if sniff(&bytes[..bytes.len().min(4)], path)? {
+    let gzip = sniff(&bytes[..bytes.len().min(4)], path)?;
+    Ok(open_buffered(bytes, bytes.len() as u64, gzip))
+}
+
+/// An in-memory file (`len` bytes), through a gzip decoder when `gzip`.
+fn open_buffered<'a>(bytes: impl io::BufRead + 'a, len: u64, gzip: bool) -> Opened<'a> {
+    if gzip {
         Opened {
             reader: Box::new(flate2::bufread::GzDecoder::new(bytes)),
             gzip: true,
@@ -131,7 +136,7 @@ fn open_bytes<'a>(bytes: &'a [u8], path: &Path) -> Result<Opened<'a>> {
             gzip: false,
             size_bound: len,
         }
-    })
+    }
 }
 
 /// A file, sniffed: a gzip file read whole into memory (fastest for a full
@@ -331,56 +336,101 @@ fn read_data(path: &Path, role: Role) -> Result<(IdxHeader, Vec<u8>)> {
 }
 
 /// [`read_data`] on an opened file or byte slice.
-fn read_data_from(mut opened: Opened<'_>, path: &Path, role: Role) -> Result<(IdxHeader, Vec<u8>)> {
-    let header = parse_header(&mut opened, path, role)?;
-    match role {
-        Role::Images if header.dims[1..] != [ROWS, COLS] => {
-            return Err(Error::BadDimensions {
-                path: path.to_owned(),
-                expected: format!("N×{ROWS}×{COLS}"),
-                found: dims_text(&header.dims),
+fn read_data_from(opened: Opened<'_>, path: &Path, role: Role) -> Result<(IdxHeader, Vec<u8>)> {
+    let mut reader = DataReader::new(opened, path, role)?;
+    let capacity = reader
+        .data_len
+        .min(reader.opened.size_bound.saturating_sub(reader.header_len));
+    let mut data = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    reader.read_into(&mut data, reader.data_len)?;
+    reader.finish()?;
+    Ok((reader.header, data))
+}
+
+/// The data of an opened IDX file, read in as many pieces as the caller
+/// wants, with every check of a whole read: dimensions, truncation,
+/// trailing bytes, and (for gzip) the trailer's CRC and length.
+struct DataReader<'a> {
+    opened: Opened<'a>,
+    path: std::path::PathBuf,
+    header: IdxHeader,
+    header_len: u64,
+    data_len: u64,
+    /// Data bytes read so far.
+    done: u64,
+}
+
+impl<'a> DataReader<'a> {
+    /// Reads and checks the header.
+    fn new(mut opened: Opened<'a>, path: &Path, role: Role) -> Result<Self> {
+        let header = parse_header(&mut opened, path, role)?;
+        match role {
+            Role::Images if header.dims[1..] != [ROWS, COLS] => {
+                return Err(Error::BadDimensions {
+                    path: path.to_owned(),
+                    expected: format!("N×{ROWS}×{COLS}"),
+                    found: dims_text(&header.dims),
+                });
+            }
+            _ => {}
+        }
+        let header_len = header.header_len();
+        let data_len = header.data_len().ok_or_else(|| Error::BadDimensions {
+            path: path.to_owned(),
+            expected: "a size that fits in memory".to_owned(),
+            found: dims_text(&header.dims),
+        })?;
+        Ok(Self {
+            opened,
+            path: path.to_owned(),
+            header,
+            header_len,
+            data_len,
+            done: 0,
+        })
+    }
+
+    /// Data bytes not read yet.
+    fn remaining(&self) -> u64 {
+        self.data_len - self.done
+    }
+
+    /// Appends the next `n` data bytes (at most what remains) to `data`.
+    fn read_into(&mut self, data: &mut Vec<u8>, n: u64) -> Result<()> {
+        let n = n.min(self.remaining());
+        let before = data.len();
+        let result = (&mut self.opened.reader).take(n).read_to_end(data);
+        self.done += (data.len() - before) as u64;
+        let truncated = || Error::Truncated {
+            path: self.path.clone(),
+            expected: self.header_len + self.data_len,
+            found: self.header_len + self.done,
+        };
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(truncated()),
+            Err(e) => return Err(stream_error(&self.path, self.opened.gzip, e)),
+            Ok(_) => {}
+        }
+        if ((data.len() - before) as u64) < n {
+            return Err(truncated());
+        }
+        Ok(())
+    }
+
+    /// After the last data byte: reads on to the end, which catches
+    /// trailing bytes and, for gzip, makes the decoder check the trailer.
+    fn finish(&mut self) -> Result<()> {
+        let mut probe = [0u8; 1];
+        let extra = read_up_to(&mut self.opened.reader, &mut probe)
+            .map_err(|e| stream_error(&self.path, self.opened.gzip, e))?;
+        if extra > 0 {
+            return Err(Error::TrailingData {
+                path: self.path.clone(),
+                expected: self.header_len + self.data_len,
             });
         }
-        _ => {}
+        Ok(())
     }
-    let header_len = header.header_len();
-    let data_len = header.data_len().ok_or_else(|| Error::BadDimensions {
-        path: path.to_owned(),
-        expected: "a size that fits in memory".to_owned(),
-        found: dims_text(&header.dims),
-    })?;
-    let capacity = data_len.min(opened.size_bound.saturating_sub(header_len));
-    let mut data = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
-    (&mut opened.reader)
-        .take(data_len)
-        .read_to_end(&mut data)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::UnexpectedEof => Error::Truncated {
-                path: path.to_owned(),
-                expected: header_len + data_len,
-                found: header_len + data.len() as u64,
-            },
-            _ => stream_error(path, opened.gzip, e),
-        })?;
-    if (data.len() as u64) < data_len {
-        return Err(Error::Truncated {
-            path: path.to_owned(),
-            expected: header_len + data_len,
-            found: header_len + data.len() as u64,
-        });
-    }
-    // Read on to the end: catches trailing bytes and, for gzip, makes the
-    // decoder check the CRC and length in the trailer.
-    let mut probe = [0u8; 1];
-    let extra = read_up_to(&mut opened.reader, &mut probe)
-        .map_err(|e| stream_error(path, opened.gzip, e))?;
-    if extra > 0 {
-        return Err(Error::TrailingData {
-            path: path.to_owned(),
-            expected: header_len + data_len,
-        });
-    }
-    Ok((header, data))
 }
 
 fn dims_text(dims: &[usize]) -> String {
@@ -447,6 +497,109 @@ pub fn read_images_bytes(bytes: &[u8], name: impl AsRef<Path>) -> Result<Array2<
         read_data_from(open_bytes(bytes, path)?, path, Role::Images)?,
         path,
     )
+}
+
+/// Reads an IDX images file (gzip or raw) `rows` images at a time: each
+/// item is the next `(k, 784)` block of raw pixels (`k ≤ rows`, the last
+/// block shorter), decompressed only when asked for. For consumers that can
+/// start on the first images while the rest are still compressed (`nn eval`
+/// classifies them on another thread as they come).
+///
+/// The header is read and checked by this call; the items carry every
+/// later error [`read_images`] reports (a truncated file fails on the block
+/// where the data ends, trailing data or a bad gzip trailer after the last
+/// block), after which the iterator ends. The blocks joined are exactly
+/// [`read_images`]'s array. `rows = 0` reads one image at a time.
+///
+/// # Errors
+///
+/// As [`read_images`].
+///
+/// # Example
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("images-idx3-ubyte");
+/// let mut bytes = vec![0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 28, 0, 0, 0, 28];
+/// bytes.extend((0..5 * 784).map(|i| (i / 784) as u8));
+/// std::fs::write(&path, &bytes)?;
+/// let blocks = mnist_data::read_images_chunked(&path, 2)?;
+/// assert_eq!(blocks.header().count(), 5);
+/// let blocks: Vec<_> = blocks.collect::<Result<_, _>>()?;
+/// let rows: Vec<usize> = blocks.iter().map(|b| b.nrows()).collect();
+/// assert_eq!(rows, [2, 2, 1]);
+/// assert_eq!(blocks[2][[0, 0]], 4);
+///
+/// std::fs::write(&path, &bytes[..bytes.len() - 1])?;
+/// let last = mnist_data::read_images_chunked(&path, 2)?.last().unwrap();
+/// assert!(matches!(last, Err(mnist_data::Error::Truncated { .. })));
+/// # Ok(())
+/// # }
+/// ```
+pub fn read_images_chunked(path: impl AsRef<Path>, rows: usize) -> Result<ImageChunks> {
+    let path = path.as_ref();
+    let opened = match open(path, true)? {
+        FileContent::Whole(bytes) => {
+            let len = bytes.len() as u64;
+            open_buffered(io::Cursor::new(bytes), len, true)
+        }
+        FileContent::Stream(file, len, gzip) => stream(file, len, gzip),
+    };
+    Ok(ImageChunks {
+        reader: DataReader::new(opened, path, Role::Images)?,
+        rows: rows.max(1),
+        ended: false,
+    })
+}
+
+/// The blocks of images of [`read_images_chunked`].
+pub struct ImageChunks {
+    reader: DataReader<'static>,
+    rows: usize,
+    ended: bool,
+}
+
+impl ImageChunks {
+    /// The file's header (checked: 2051, `N×28×28`).
+    pub fn header(&self) -> &IdxHeader {
+        &self.reader.header
+    }
+}
+
+impl std::fmt::Debug for ImageChunks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageChunks")
+            .field("path", &self.reader.path)
+            .field("header", &self.reader.header)
+            .field("rows", &self.rows)
+            .field("read", &self.reader.done)
+            .finish()
+    }
+}
+
+impl Iterator for ImageChunks {
+    type Item = Result<Array2<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        if self.reader.remaining() == 0 {
+            self.ended = true;
+            return self.reader.finish().err().map(Err);
+        }
+        let want = (self.rows * PIXELS) as u64;
+        let mut block = Vec::with_capacity(want.min(self.reader.remaining()) as usize);
+        if let Err(e) = self.reader.read_into(&mut block, want) {
+            self.ended = true;
+            return Some(Err(e));
+        }
+        let k = block.len() / PIXELS;
+        Some(Ok(
+            Array2::from_shape_vec((k, PIXELS), block).expect("whole images: 784 bytes each")
+        ))
+    }
 }
 
 fn images_array((header, data): (IdxHeader, Vec<u8>), path: &Path) -> Result<Array2<u8>> {

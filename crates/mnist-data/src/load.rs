@@ -234,6 +234,50 @@ pub fn load_split(dir: impl AsRef<Path>, split: Split) -> Result<Dataset> {
     load_pair(&images, &labels)
 }
 
+/// [`load_split`] for consumers that start on the first images while the
+/// rest are still compressed: the split's labels, read and checked, and its
+/// images as blocks of `rows` (see [`read_images_chunked`](crate::read_images_chunked)).
+/// The image count in the header is checked against the labels before any
+/// pixel is decompressed.
+///
+/// # Errors
+///
+/// As [`load_split`]; errors in the image data arrive with the blocks.
+///
+/// # Example
+///
+/// ```no_run
+/// use mnist_data::{load_split_chunked, Split};
+/// # fn main() -> Result<(), mnist_data::Error> {
+/// let (blocks, labels) = load_split_chunked("data/mnist", Split::Test, 1000)?;
+/// let mut seen = 0;
+/// for block in blocks {
+///     seen += block?.nrows();
+/// }
+/// assert_eq!(seen, labels.len());
+/// # Ok(())
+/// # }
+/// ```
+pub fn load_split_chunked(
+    dir: impl AsRef<Path>,
+    split: Split,
+    rows: usize,
+) -> Result<(crate::ImageChunks, Array1<u8>)> {
+    let (images_path, labels_path) = split_files(dir.as_ref(), &[split])?.remove(0);
+    let labels = idx::read_labels(&labels_path)?;
+    let images = idx::read_images_chunked(&images_path, rows)?;
+    let image_count = images.header().count();
+    if image_count != labels.len() {
+        return Err(Error::CountMismatch {
+            images: images_path,
+            image_count,
+            labels: labels_path,
+            label_count: labels.len(),
+        });
+    }
+    Ok((images, labels))
+}
+
 fn load_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset> {
     let images = idx::read_images(images_path)?;
     let labels = idx::read_labels(labels_path)?;

@@ -1,6 +1,8 @@
 //! Tests of `mnist-data`, one module per area. Fixtures are written by the
 //! tests themselves; the real data is only read when `NN_DATA_DIR` is set.
 
+/// Reading images in blocks, as `nn eval` does while it classifies.
+mod chunked;
 /// Writing tiny IDX files (gz and raw) and data directories.
 mod common;
 /// Downloads against a local HTTP server on 127.0.0.1, and local mirrors.

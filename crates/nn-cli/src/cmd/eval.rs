@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
-use mnist_data::{Split, normalize_pixel};
+use mnist_data::{PIXELS, Split, normalize_pixel};
 use nn_core::{Activation, Float, Network, Output};
 use serde::Serialize;
 
@@ -68,7 +68,12 @@ struct Report {
 
 pub(crate) fn run(args: Args) -> CliResult {
     let dir = data_dir(args.data_dir.clone())?;
-    let test = mnist_data::load_split(&dir, Split::Test)?;
+    // At least 1 (clap checks).
+    let batch = usize::try_from(args.batch_size)?;
+    // Blocks of whole batches, about 1000 images: the first ones are
+    // classified while the rest are still being decompressed.
+    let rows = BLOCK_ROWS.div_ceil(batch) * batch;
+    let (blocks, labels) = mnist_data::load_split_chunked(&dir, Split::Test, rows)?;
     let hidden = match args.activation {
         HiddenArg::Sigmoid => Activation::Sigmoid,
         HiddenArg::Relu => Activation::Relu,
@@ -77,17 +82,22 @@ pub(crate) fn run(args: Args) -> CliResult {
         nn_core::io::read_tensors(&args.weights).map_err(|e| weights_hint(e, &args.weights))?;
     // NaN weights would make every prediction class 0: refuse them.
     nn_core::io::check_finite(&tensors, &args.weights)?;
-    let batch = usize::try_from(args.batch_size)?;
     // The raw pixels go in; each is normalised as it is read, the same f32
     // as `load_mnist(normalize=True)` gives (then widened for f64).
-    let x = &test.images;
     let (classes, elapsed, sizes) = match args.dtype {
-        Dtype::F32 => classify(&tensors, &args.weights, hidden, x, batch, normalize_pixel)?,
-        Dtype::F64 => classify(&tensors, &args.weights, hidden, x, batch, |p| {
+        Dtype::F32 => classify(
+            &tensors,
+            &args.weights,
+            hidden,
+            blocks,
+            batch,
+            normalize_pixel,
+        )?,
+        Dtype::F64 => classify(&tensors, &args.weights, hidden, blocks, batch, |p| {
             f64::from(normalize_pixel(p))
         })?,
     };
-    let labels: Vec<usize> = test.labels.iter().map(|&l| usize::from(l)).collect();
+    let labels: Vec<usize> = labels.iter().map(|&l| usize::from(l)).collect();
     let report = Report::new(&classes, &labels, batch, args.dtype, sizes, elapsed);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -97,28 +107,70 @@ pub(crate) fn run(args: Args) -> CliResult {
     Ok(())
 }
 
+/// Images per block handed from the decompressing thread to the network
+/// (rounded up to whole batches).
+const BLOCK_ROWS: usize = 1000;
+
+/// The classes of every image of `blocks`, and the time spent classifying:
+/// this thread decompresses, another one (with the network's own threads)
+/// classifies each block as it arrives. Rows are independent, so the
+/// classes are those of one pass over the whole set.
 fn classify<T: Float>(
     tensors: &nn_core::io::Tensors,
     path: &std::path::Path,
     hidden: Activation,
-    pixels: &ndarray::Array2<u8>,
+    blocks: mnist_data::ImageChunks,
     batch: usize,
-    input: impl Fn(u8) -> T,
+    input: impl Fn(u8) -> T + Send,
 ) -> CliResult<(Vec<usize>, Duration, Vec<usize>)> {
     let net: Network<T> = Network::from_tensors(tensors, hidden, Output::Softmax)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    if net.input_size() != pixels.ncols() {
+    if net.input_size() != PIXELS {
         return Err(format!(
-            "{}: the network takes {} inputs, but MNIST images have {} pixels",
+            "{}: the network takes {} inputs, but MNIST images have {PIXELS} pixels",
             path.display(),
             net.input_size(),
-            pixels.ncols()
         )
         .into());
     }
-    let start = Instant::now();
-    let classes = net.predict_classes_u8(pixels, input, batch)?;
-    Ok((classes, start.elapsed(), net.sizes()))
+    std::thread::scope(|s| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<ndarray::Array2<u8>>(4);
+        let net = &net;
+        let worker = s.spawn(move || {
+            let mut classes = Vec::new();
+            let mut busy = Duration::ZERO;
+            for block in receive {
+                let start = Instant::now();
+                classes.extend(net.predict_classes_u8(&block, &input, batch)?);
+                busy += start.elapsed();
+            }
+            Ok::<_, nn_core::Error>((classes, busy))
+        });
+        let mut failed = None;
+        for block in blocks {
+            match block {
+                Ok(block) => {
+                    // A send fails only when the worker stopped on an error.
+                    if send.send(block).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(send);
+        let done = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let (classes, busy) = done?;
+        Ok((classes, busy, net.sizes()))
+    })
 }
 
 /// A missing weights file gets the command that fetches the book's.
