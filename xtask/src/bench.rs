@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::{DataOptions, Result, cargo, parse_data_options, project_root, run, step};
+use crate::{
+    DATA_OPTIONS, DataOptions, Result, cargo, data_options, options, project_root, run, step,
+    target_dir,
+};
 
 /// Multiply-adds of the 784-50-100-10 network for one image, × 2 FLOP.
 const INFER_FLOP_PER_IMAGE: f64 = 2.0 * (784.0 * 50.0 + 50.0 * 100.0 + 100.0 * 10.0);
@@ -44,36 +47,21 @@ fn parse(args: &[String]) -> Result<Options> {
         quick: false,
         out: None,
     };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k, Some(v.to_string())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or(format!("{key} needs a value"))
-        };
-        match key {
-            "--python" => o.python = Some(PathBuf::from(value()?)),
-            "--no-python" => o.no_python = true,
-            "--rounds" => {
-                o.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?;
+    let valued = [&["--python", "--rounds", "--out"][..], &DATA_OPTIONS].concat();
+    for (key, value) in options(args, &valued)? {
+        match (key.as_str(), value) {
+            ("--python", Some(v)) => o.python = Some(PathBuf::from(v)),
+            ("--no-python", None) => o.no_python = true,
+            ("--rounds", Some(v)) => {
+                o.rounds = v.parse().map_err(|e| format!("--rounds: {e}"))?;
                 o.rounds = o.rounds.max(1);
             }
-            "--quick" => o.quick = true,
-            "--out" => o.out = Some(PathBuf::from(value()?)),
-            _ => {
-                rest.push(arg.clone());
-                if inline.is_none() && matches!(key, "--mirror" | "--data-dir") {
-                    rest.extend(it.next().cloned());
-                }
-            }
+            ("--quick", None) => o.quick = true,
+            ("--out", Some(v)) => o.out = Some(PathBuf::from(v)),
+            (_, value) => rest.push((key, value)),
         }
     }
-    o.data = parse_data_options(&rest)?;
+    o.data = data_options(rest)?;
     Ok(o)
 }
 
@@ -284,8 +272,7 @@ impl Unit {
 pub(crate) fn bench(args: &[String]) -> Result {
     let o = parse(args)?;
     let root = project_root();
-    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let target = crate::absolute(&target)?;
+    let target = crate::absolute(&target_dir(&root))?;
     step("building nn and nn-bench (release)");
     cargo(
         &root,

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Result, cargo, project_root, step, target_dir};
+use crate::{Result, cargo, options, project_root, step, target_dir, unknown};
 
 /// The targets, in the order they run (see `fuzz/fuzz_targets/`).
 const TARGETS: [&str; 3] = ["idx", "pickle", "safetensors"];
@@ -22,27 +22,15 @@ const LIBFUZZER_LIMITS: [&str; 2] = ["-rss_limit_mb=512", "-timeout=10"];
 pub(crate) fn fuzz(args: &[String]) -> Result {
     let mut seconds = 30u64;
     let mut only: Option<String> = None;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k, Some(v.to_owned())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or(format!("{key} needs a value"))
-        };
-        match key {
-            "--seconds" => {
-                let v = value()?;
+    for (key, value) in options(args, &["--seconds", "--target"])? {
+        match (key.as_str(), value) {
+            ("--seconds", Some(v)) => {
                 seconds = v
                     .parse()
                     .map_err(|_| format!("--seconds wants a whole number, not `{v}`"))?;
             }
-            "--target" => only = Some(value()?),
-            _ => return Err(format!("unknown option `{arg}`; run `cargo xtask help`")),
+            ("--target", Some(v)) => only = Some(v),
+            _ => return Err(unknown(&key)),
         }
     }
     let targets: Vec<&str> = match &only {

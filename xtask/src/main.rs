@@ -91,25 +91,55 @@ struct DataOptions {
     data_dir: PathBuf,
 }
 
-fn parse_data_options(args: &[String]) -> Result<DataOptions> {
-    let mut mirror = env::var("NN_MIRROR").ok().filter(|m| !m.is_empty());
-    let mut data_dir = None;
+/// One command-line option: `--key value` or `--key=value` (a value), or
+/// a flag (`None`).
+type Opt = (String, Option<String>);
+
+/// Splits `args` into options; the keys in `valued` take a value, the
+/// others are flags.
+fn options(args: &[String], valued: &[&str]) -> Result<Vec<Opt>> {
+    let mut out = Vec::new();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k, Some(v.to_string())),
+            Some((k, v)) => (k, Some(v.to_owned())),
             None => (arg.as_str(), None),
         };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or(format!("{key} needs a value"))
+        let value = if valued.contains(&key) {
+            let value = inline.or_else(|| it.next().cloned());
+            Some(value.ok_or(format!("{key} needs a value"))?)
+        } else if inline.is_some() {
+            return Err(format!("{key} takes no value"));
+        } else {
+            None
         };
-        match key {
-            "--mirror" => mirror = Some(value()?),
-            "--data-dir" => data_dir = Some(PathBuf::from(value()?)),
-            _ => return Err(format!("unknown option `{arg}`; run `cargo xtask help`")),
+        out.push((key.to_owned(), value));
+    }
+    Ok(out)
+}
+
+/// The error for an option no task knows.
+fn unknown(key: &str) -> String {
+    format!("unknown option `{key}`; run `cargo xtask help`")
+}
+
+/// The options [`data_options`] takes.
+const DATA_OPTIONS: [&str; 2] = ["--mirror", "--data-dir"];
+
+fn parse_data_options(args: &[String]) -> Result<DataOptions> {
+    data_options(options(args, &DATA_OPTIONS)?)
+}
+
+/// `--mirror` and `--data-dir` (with `NN_MIRROR` and the default data
+/// directory); any other option is an error.
+fn data_options(opts: Vec<Opt>) -> Result<DataOptions> {
+    let mut mirror = env::var("NN_MIRROR").ok().filter(|m| !m.is_empty());
+    let mut data_dir = None;
+    for (key, value) in opts {
+        match (key.as_str(), value) {
+            ("--mirror", Some(v)) => mirror = Some(v),
+            ("--data-dir", Some(v)) => data_dir = Some(PathBuf::from(v)),
+            _ => return Err(unknown(&key)),
         }
     }
     // A relative mirror directory is meant relative to where the user typed
@@ -237,5 +267,42 @@ fn run(cmd: &mut Command) -> Result {
             .map(|s| s.to_string_lossy().into_owned())
             .collect();
         Err(format!("`{}` failed ({status})", line.join(" ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn options_take_values_inline_or_next_and_flags() {
+        let got = options(&words("--a 1 --b=2 --flag --a=x=y"), &["--a", "--b"]).unwrap();
+        let pair = |k: &str, v: Option<&str>| (k.to_owned(), v.map(String::from));
+        assert_eq!(
+            got,
+            [
+                pair("--a", Some("1")),
+                pair("--b", Some("2")),
+                pair("--flag", None),
+                pair("--a", Some("x=y")),
+            ]
+        );
+        assert_eq!(
+            options(&words("--a"), &["--a"]).unwrap_err(),
+            "--a needs a value"
+        );
+        assert_eq!(
+            options(&words("--flag=1"), &["--a"]).unwrap_err(),
+            "--flag takes no value"
+        );
+        let data = data_options(vec![pair("--data-dir", Some("/d")), pair("--x", None)]);
+        assert_eq!(
+            data.err().unwrap(),
+            "unknown option `--x`; run `cargo xtask help`"
+        );
     }
 }
