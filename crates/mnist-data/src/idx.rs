@@ -565,6 +565,17 @@ impl ImageChunks {
     pub fn header(&self) -> &IdxHeader {
         &self.reader.header
     }
+
+    /// The pixels the file can hold at most: what its header announces,
+    /// capped by what its size allows (a buffer for all the blocks is never
+    /// larger than the input justifies).
+    pub(crate) fn max_pixels(&self) -> usize {
+        let r = &self.reader;
+        let bound = r
+            .data_len
+            .min(r.opened.size_bound.saturating_sub(r.header_len));
+        usize::try_from(bound).unwrap_or(0)
+    }
 }
 
 impl std::fmt::Debug for ImageChunks {

@@ -299,53 +299,72 @@ enum Loaded {
     Normalized(Array2<f32>, Array1<u8>),
 }
 
-/// Largest f32 output (elements) whose pages are touched ahead of time: 1 GiB.
-const PREFAULT_MAX: usize = 1 << 28;
+/// Images per block when normalising while decompressing (1.6 MB of pixels).
+const NORMALIZE_BLOCK: usize = 2048;
 
 /// Loads a split, normalised if asked.
 ///
-/// Getting fresh pages from the kernel for a large f32 array costs about as
-/// much as inflating the pixels (60 000 × 784 × 4 bytes is 46 000 page
-/// faults), so when normalising, another thread touches the output's pages
-/// while this one decompresses. The header is read first only to size that
-/// buffer; everything is validated by the real read.
+/// Normalising streams: this thread decompresses blocks of images
+/// ([`read_images_chunked`](crate::read_images_chunked)) and another one
+/// writes each block's f32 values as it arrives. Getting fresh pages from
+/// the kernel for the f32 array costs about as much as inflating the pixels
+/// (60 000 × 784 × 4 bytes is 46 000 page faults), so the two overlap, and
+/// no whole `u8` copy of the split is ever made.
 fn load_pair_as(images: &Path, labels: &Path, normalize: bool) -> Result<Loaded> {
     if !normalize {
         return load_pair(images, labels).map(Loaded::Raw);
     }
-    let announced = idx::read_idx_header(images)
-        .ok()
-        .and_then(|h| h.data_len())
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| (PARALLEL_MIN..=PREFAULT_MAX).contains(&n));
-    std::thread::scope(|s| {
-        let spare = announced.map(|n| s.spawn(move || touched_zeros(n)));
-        let ds = load_pair(images, labels);
-        let spare = spare.and_then(|handle| handle.join().ok());
-        let ds = ds?;
-        let pixels = ds.images.as_standard_layout();
-        let pixels = pixels.as_slice().unwrap_or_default();
-        let mut out = match spare {
-            Some(buf) if buf.len() == pixels.len() => buf,
-            _ => vec![0.0; pixels.len()],
-        };
-        scale_parallel(pixels, &mut out);
-        let x = Array2::from_shape_vec(ds.images.raw_dim(), out).map_err(|_| Error::BadShape {
-            expected: format!("(N, {PIXELS})"),
-            found: format!("{:?}", ds.images.shape()),
-        })?;
-        Ok(Loaded::Normalized(x, ds.labels))
-    })
-}
-
-/// `n` zeros whose pages have all been written once (so are mapped).
-fn touched_zeros(n: usize) -> Vec<f32> {
-    let mut v = vec![0.0f32; n];
-    // One write per 4 KiB page; the values are overwritten afterwards.
-    for x in v.iter_mut().step_by(1024) {
-        *x = 1.0;
+    let labels_path = labels;
+    let blocks = idx::read_images_chunked(images, NORMALIZE_BLOCK)?;
+    let n = blocks.header().count();
+    let labels = idx::read_labels(labels_path)?;
+    if n != labels.len() {
+        return Err(Error::CountMismatch {
+            images: images.to_owned(),
+            image_count: n,
+            labels: labels_path.to_owned(),
+            label_count: labels.len(),
+        });
     }
-    v
+    let capacity = blocks.max_pixels();
+    let x = std::thread::scope(|s| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Array2<u8>>(4);
+        let writer = s.spawn(move || {
+            let mut out = Vec::with_capacity(capacity);
+            for block in receive {
+                let pixels = block.as_slice().unwrap_or_default();
+                out.extend(pixels.iter().map(|&p| scale(p)));
+            }
+            out
+        });
+        let mut failed = None;
+        for block in blocks {
+            match block {
+                Ok(block) => {
+                    if send.send(block).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(send);
+        let out = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    })?;
+    let x = Array2::from_shape_vec((n, PIXELS), x).map_err(|_| Error::BadShape {
+        expected: format!("({n}, {PIXELS})"),
+        found: "fewer pixels".to_owned(),
+    })?;
+    Ok(Loaded::Normalized(x, labels))
 }
 
 /// Loads both splits, the training one and the test one in parallel.

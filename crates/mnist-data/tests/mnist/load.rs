@@ -356,3 +356,45 @@ fn large_splits_normalise_like_the_raw_pixels() {
     assert_eq!(x.dim(), (1400, 784));
     assert_eq!(x, raw.into_u8_2d().unwrap().mapv(|p| f32::from(p) / 255.0));
 }
+
+#[test]
+fn normalised_loading_equals_normalize_of_the_raw_pixels() {
+    // load_mnist(normalize=True) decompresses and normalises in blocks of
+    // 2048 images on two threads: 4100 images cross two block boundaries.
+    let dir = tempfile::tempdir().unwrap();
+    write_split(dir.path(), Split::Train, 4100, true);
+    write_split(dir.path(), Split::Test, 3, false);
+    let load = |normalize| {
+        let options = LoadOptions {
+            normalize,
+            ..LoadOptions::default()
+        };
+        load_mnist(dir.path(), options).unwrap()
+    };
+    let ((x, t), (x_test, _)) = load(true);
+    let ((raw, t_raw), (raw_test, _)) = load(false);
+    let (Images::F32(x), Images::U8(raw)) = (x, raw) else {
+        panic!("wrong dtypes");
+    };
+    assert_eq!(x, normalize(&raw));
+    assert_eq!(x.shape(), [4100, 784]);
+    assert_eq!(t, t_raw);
+    let (Images::F32(x_test), Images::U8(raw_test)) = (x_test, raw_test) else {
+        panic!("wrong dtypes");
+    };
+    assert_eq!(x_test, normalize(&raw_test));
+
+    // A file cut inside the second block: the error of a whole read.
+    let images = dir.path().join(Split::Train.images_file());
+    let unzipped = idx_images(4100, 28, 28, pattern);
+    std::fs::write(&images, gz(&unzipped[..16 + 3000 * 784])).unwrap();
+    let err = load_mnist(dir.path(), LoadOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, Error::Truncated { found, .. } if found == 16 + 3000 * 784),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        mnist_data::read_images(&images).unwrap_err().to_string()
+    );
+}
