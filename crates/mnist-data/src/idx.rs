@@ -576,6 +576,68 @@ impl ImageChunks {
             .min(r.opened.size_bound.saturating_sub(r.header_len));
         usize::try_from(bound).unwrap_or(0)
     }
+
+    /// Runs `consumer` on another thread over the blocks, while this thread
+    /// decompresses them (a few blocks ahead at most): decompressing and
+    /// whatever the consumer does with the pixels overlap on two cores.
+    ///
+    /// Returns what `consumer` returns, or the first error of the file (the
+    /// consumer then sees the blocks end early). If the consumer returns
+    /// before the last block, the rest is not decompressed.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_images`], for the data after the header.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("images-idx3-ubyte");
+    /// let mut bytes = vec![0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 28, 0, 0, 0, 28];
+    /// bytes.extend((0..5 * 784).map(|i| (i / 784) as u8));
+    /// std::fs::write(&path, &bytes)?;
+    /// let blocks = mnist_data::read_images_chunked(&path, 2)?;
+    /// let firsts = blocks.consume_on_thread(|blocks| {
+    ///     blocks.flat_map(|b| b.column(0).to_vec()).collect::<Vec<u8>>()
+    /// })?;
+    /// assert_eq!(firsts, [0, 1, 2, 3, 4]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn consume_on_thread<R: Send>(
+        self,
+        consumer: impl FnOnce(&mut dyn Iterator<Item = Array2<u8>>) -> R + Send,
+    ) -> Result<R> {
+        std::thread::scope(|s| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Array2<u8>>(4);
+            let worker = s.spawn(move || consumer(&mut receive.into_iter()));
+            let mut failed = None;
+            for block in self {
+                match block {
+                    Ok(block) => {
+                        // A send fails only when the consumer has returned.
+                        if send.send(block).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            drop(send);
+            let done = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(done),
+            }
+        })
+    }
 }
 
 impl std::fmt::Debug for ImageChunks {

@@ -327,38 +327,14 @@ fn load_pair_as(images: &Path, labels: &Path, normalize: bool) -> Result<Loaded>
         });
     }
     let capacity = blocks.max_pixels();
-    let x = std::thread::scope(|s| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Array2<u8>>(4);
-        let writer = s.spawn(move || {
-            let mut out = Vec::with_capacity(capacity);
-            for block in receive {
-                let pixels = block.as_slice().unwrap_or_default();
-                out.extend(pixels.iter().map(|&p| scale(p)));
-            }
-            out
-        });
-        let mut failed = None;
+    let x = blocks.consume_on_thread(|blocks| {
+        let mut out = Vec::with_capacity(capacity);
         for block in blocks {
-            match block {
-                Ok(block) => {
-                    if send.send(block).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
+            // A fresh block is in standard order: its vector is its pixels.
+            let (pixels, _) = block.into_raw_vec_and_offset();
+            out.extend(pixels.iter().map(|&p| scale(p)));
         }
-        drop(send);
-        let out = writer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        out
     })?;
     let x = Array2::from_shape_vec((n, PIXELS), x).map_err(|_| Error::BadShape {
         expected: format!("({n}, {PIXELS})"),

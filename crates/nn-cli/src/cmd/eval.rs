@@ -121,7 +121,7 @@ fn classify<T: Float>(
     hidden: Activation,
     blocks: mnist_data::ImageChunks,
     batch: usize,
-    input: impl Fn(u8) -> T + Send,
+    input: impl Fn(u8) -> T + Sync,
 ) -> CliResult<(Vec<usize>, Duration, Vec<usize>)> {
     let net: Network<T> = Network::from_tensors(tensors, hidden, Output::Softmax)
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -133,44 +133,18 @@ fn classify<T: Float>(
         )
         .into());
     }
-    std::thread::scope(|s| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<ndarray::Array2<u8>>(4);
-        let net = &net;
-        let worker = s.spawn(move || {
-            let mut classes = Vec::new();
-            let mut busy = Duration::ZERO;
-            for block in receive {
-                let start = Instant::now();
-                classes.extend(net.predict_classes_u8(&block, &input, batch)?);
-                busy += start.elapsed();
-            }
-            Ok::<_, nn_core::Error>((classes, busy))
-        });
-        let mut failed = None;
+    let net = &net;
+    let (classes, busy) = blocks.consume_on_thread(|blocks| {
+        let mut classes = Vec::new();
+        let mut busy = Duration::ZERO;
         for block in blocks {
-            match block {
-                Ok(block) => {
-                    // A send fails only when the worker stopped on an error.
-                    if send.send(block).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
+            let start = Instant::now();
+            classes.extend(net.predict_classes_u8(&block, &input, batch)?);
+            busy += start.elapsed();
         }
-        drop(send);
-        let done = worker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        if let Some(e) = failed {
-            return Err(e.into());
-        }
-        let (classes, busy) = done?;
-        Ok((classes, busy, net.sizes()))
-    })
+        Ok::<_, nn_core::Error>((classes, busy))
+    })??;
+    Ok((classes, busy, net.sizes()))
 }
 
 /// A missing weights file gets the command that fetches the book's.
