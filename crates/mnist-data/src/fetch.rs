@@ -646,6 +646,17 @@ fn agent(options: &FetchOptions) -> ureq::Agent {
         .new_agent()
 }
 
+/// tempfile's errors end in `at path "<dir>/.NAME.XXXXXX.part"`: a random
+/// name the user never sees elsewhere. The message names the data directory
+/// instead, so the OS reason is kept and the suffix dropped.
+fn without_temp_name(e: io::Error) -> io::Error {
+    let message = e.to_string();
+    match message.find(" at path ") {
+        Some(at) => io::Error::new(e.kind(), message[..at].to_owned()),
+        None => e,
+    }
+}
+
 /// Copies `reader` into a temporary file next to the destination, hashing
 /// as it goes; renames it into place only if size and SHA-256 match.
 fn save_verified(
@@ -660,7 +671,7 @@ fn save_verified(
         .prefix(&format!(".{}.", spec.name))
         .suffix(".part")
         .tempfile_in(data_dir)
-        .map_err(|e| Error::io(data_dir, e))?;
+        .map_err(|e| Error::io(data_dir, without_temp_name(e)))?;
     let write_error = |e: io::Error, temp: &tempfile::NamedTempFile| Error::io(temp.path(), e);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
