@@ -192,13 +192,28 @@ fn eval(args: &[String]) -> Result {
 
     step("end-to-end checks (tests/, insta snapshots)");
     let nn_bin: OsString = nn.into_os_string();
+    let data_env = ("NN_DATA_DIR", opts.data_dir.as_os_str().to_owned());
     cargo(
         &root,
         &["test", "--release", "--quiet", "--package", "e2e"],
+        &[data_env.clone(), ("NN_BIN", nn_bin)],
+    )?;
+    // Needs the real sample_weight.pkl (its pinned checksum): two `nn fetch`
+    // processes download it into one directory at once from a slow server.
+    step("two nn fetch processes into one data dir");
+    cargo(
+        &root,
         &[
-            ("NN_DATA_DIR", opts.data_dir.as_os_str().to_owned()),
-            ("NN_BIN", nn_bin),
+            "test",
+            "--release",
+            "--quiet",
+            "--package",
+            "nn-cli",
+            "--test",
+            "reliability",
+            "two_nn_fetch_processes_on_the_real_weights",
         ],
+        &[data_env],
     )?;
     step("eval: all checks passed");
     Ok(())
