@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! NN_DATA_DIR=../shared/data cargo bench -p mnist-data --bench load
-//! python3 crates/mnist-data/benches/book_load_mnist.py ../shared/data   # the NumPy figures
+//! python3 bench/numpy_reference.py time load-test load-full-first load-full-cached \
+//!     --data-dir ../shared/data   # the NumPy figures (cargo xtask bench runs both sides)
 //! ```
 
 use std::hint::black_box;

@@ -5,7 +5,9 @@
 //! One loss evaluation is two matrix products, 2·100·784·50 + 2·100·50·10 =
 //! 7.94 MFLOP, so a full gradient is about 631 GFLOP of f64 work. The book's
 //! NumPy takes 28-31 s for it. Run with `cargo bench -p nn-grad`; filter with
-//! e.g. `cargo bench -p nn-grad -- gradient/parallel`.
+//! e.g. `cargo bench -p nn-grad -- gradient/parallel`. The NumPy figure:
+//! `python3 bench/numpy_reference.py time numgrad --data-dir DIR` (or
+//! `cargo xtask bench`, which runs both sides in turn).
 
 use std::hint::black_box;
 use std::time::Duration;
