@@ -16,8 +16,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::{
-    DATA_OPTIONS, DataOptions, Result, cargo, data_options, options, project_root, run, step,
-    target_dir,
+    DATA_OPTIONS, DataOptions, Result, build_release, data_options, options, project_root, run,
+    step, target_dir,
 };
 
 /// Multiply-adds of the 784-50-100-10 network for one image, × 2 FLOP.
@@ -274,27 +274,7 @@ pub(crate) fn bench(args: &[String]) -> Result {
     let root = project_root();
     let target = crate::absolute(&target_dir(&root))?;
     step("building nn and nn-bench (release)");
-    cargo(
-        &root,
-        &[
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "nn-cli",
-            "--bin",
-            "nn",
-            "--package",
-            "nn-bench",
-        ],
-        &[],
-    )?;
-    let exe = |name: &str| {
-        target
-            .join("release")
-            .join(format!("{name}{}", env::consts::EXE_SUFFIX))
-    };
-    let nn = exe("nn");
+    let [nn, nn_bench] = build_release(&root, [("nn-cli", "nn"), ("nn-bench", "nn-bench")])?;
     let data = o.data.data_dir.display().to_string();
     // Fetch what is missing only: a file that is present is used as it is
     // (a locally rebuilt copy would fail the official checksums).
@@ -325,7 +305,7 @@ pub(crate) fn bench(args: &[String]) -> Result {
         run(Command::new(&nn).args(&a))?;
     }
     let rust = Side {
-        program: exe("nn-bench"),
+        program: nn_bench,
         prefix: vec![],
         env_remove: vec![],
     };

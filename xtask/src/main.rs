@@ -222,22 +222,23 @@ fn eval(args: &[String]) -> Result {
 /// Build `nn` in release and return its path.
 pub(crate) fn build_nn(root: &Path) -> Result<PathBuf> {
     step("building the nn binary (release)");
-    cargo(
-        root,
-        &[
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "nn-cli",
-            "--bin",
-            "nn",
-        ],
-        &[],
-    )?;
-    Ok(target_dir(root)
-        .join("release")
-        .join(format!("nn{}", env::consts::EXE_SUFFIX)))
+    let [nn] = build_release(root, [("nn-cli", "nn")])?;
+    Ok(nn)
+}
+
+/// Builds the binaries `(package, bin)` in release, in one cargo run, and
+/// returns their absolute paths in the same order.
+pub(crate) fn build_release<const N: usize>(
+    root: &Path,
+    bins: [(&str, &str); N],
+) -> Result<[PathBuf; N]> {
+    let mut args = vec!["build", "--release", "--quiet"];
+    for (package, bin) in bins {
+        args.extend(["--package", package, "--bin", bin]);
+    }
+    cargo(root, &args, &[])?;
+    let dir = absolute(&target_dir(root))?.join("release");
+    Ok(bins.map(|(_, bin)| dir.join(format!("{bin}{}", env::consts::EXE_SUFFIX))))
 }
 
 /// Cargo's target directory: `$CARGO_TARGET_DIR` or `<root>/target`.
