@@ -263,32 +263,45 @@ pub fn load_split_chunked(
     split: Split,
     rows: usize,
 ) -> Result<(crate::ImageChunks, Array1<u8>)> {
-    let (images_path, labels_path) = split_files(dir.as_ref(), &[split])?.remove(0);
-    let labels = idx::read_labels(&labels_path)?;
-    let images = idx::read_images_chunked(&images_path, rows)?;
-    let image_count = images.header().count();
-    if image_count != labels.len() {
-        return Err(Error::CountMismatch {
-            images: images_path,
-            image_count,
-            labels: labels_path,
-            label_count: labels.len(),
-        });
-    }
+    let (images, labels) = split_files(dir.as_ref(), &[split])?.remove(0);
+    open_pair_chunked(&images, &labels, rows)
+}
+
+/// The images file's blocks of `rows` and the labels, read and checked,
+/// after comparing the header's image count with the labels.
+fn open_pair_chunked(
+    images_path: &Path,
+    labels_path: &Path,
+    rows: usize,
+) -> Result<(crate::ImageChunks, Array1<u8>)> {
+    let images = idx::read_images_chunked(images_path, rows)?;
+    let labels = idx::read_labels(labels_path)?;
+    check_counts(images_path, images.header().count(), labels_path, &labels)?;
     Ok((images, labels))
+}
+
+/// [`Error::CountMismatch`] unless there are as many labels as images.
+fn check_counts(
+    images: &Path,
+    image_count: usize,
+    labels: &Path,
+    label_values: &Array1<u8>,
+) -> Result<()> {
+    if image_count == label_values.len() {
+        return Ok(());
+    }
+    Err(Error::CountMismatch {
+        images: images.to_owned(),
+        image_count,
+        labels: labels.to_owned(),
+        label_count: label_values.len(),
+    })
 }
 
 fn load_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset> {
     let images = idx::read_images(images_path)?;
     let labels = idx::read_labels(labels_path)?;
-    if images.nrows() != labels.len() {
-        return Err(Error::CountMismatch {
-            images: images_path.to_owned(),
-            image_count: images.nrows(),
-            labels: labels_path.to_owned(),
-            label_count: labels.len(),
-        });
-    }
+    check_counts(images_path, images.nrows(), labels_path, &labels)?;
     Ok(Dataset { images, labels })
 }
 
@@ -314,18 +327,8 @@ fn load_pair_as(images: &Path, labels: &Path, normalize: bool) -> Result<Loaded>
     if !normalize {
         return load_pair(images, labels).map(Loaded::Raw);
     }
-    let labels_path = labels;
-    let blocks = idx::read_images_chunked(images, NORMALIZE_BLOCK)?;
-    let n = blocks.header().count();
-    let labels = idx::read_labels(labels_path)?;
-    if n != labels.len() {
-        return Err(Error::CountMismatch {
-            images: images.to_owned(),
-            image_count: n,
-            labels: labels_path.to_owned(),
-            label_count: labels.len(),
-        });
-    }
+    let (blocks, labels) = open_pair_chunked(images, labels, NORMALIZE_BLOCK)?;
+    let n = labels.len();
     let capacity = blocks.max_pixels();
     let x = blocks.consume_on_thread(|blocks| {
         let mut out = Vec::with_capacity(capacity);
